@@ -3,7 +3,7 @@
 // section 4: the byte stream on the pseudo-tty between us and pppd.
 //
 // L2TP carries bare PPP frames (RFC 2661 5.2: no flags, no FCS, no
-// transparency, and no address/control field); pppd on a pty reads and writes
+// transparency; FF 03 as the PPP peer sent it); pppd on a pty reads and writes
 // async HDLC. This file converts between the two, both directions. It is
 // control-path code (the pty lives on the control thread), but it still never
 // allocates per frame once its buffers have grown, never reads out of bounds
@@ -52,8 +52,11 @@ inline constexpr std::size_t kHdlcDefaultMaxFrame = 4096;
 uint16_t fcs16(std::span<const uint8_t> data, uint16_t fcs = kFcs16Init);
 
 // How the address and control fields (FF 03) are handled at the boundary.
-// RFC 2661 5.2: L2TP frames carry no address/control; RFC 1662 3.1: pppd on
-// a pty sends them and expects them, so the pty side uses kAddAndStrip.
+// Over L2TP the frame keeps whatever FF 03 the PPP peer put in it: pppd and
+// the Linux kernel send FF 03 (tests/captures), and drop it only once ACFC
+// is negotiated (RFC 1661 6.6), which a peer without ACFC would not accept.
+// So a pty bridge that must not change frames uses kAsIs; kAddAndStrip is
+// for a caller that holds frames without FF 03 (a built-in PPP handler).
 enum class AddressControl : uint8_t {
   kAsIs,         // frame bytes pass unchanged; the caller owns FF 03
   kAddAndStrip,  // encoder prepends FF 03; decoder strips one leading FF 03
