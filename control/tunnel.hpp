@@ -72,6 +72,9 @@ class Tunnel {
   // StopCCN (5.7) with this result; sessions end without CDN (the StopCCN
   // clears them all).
   void close(const wire::ResultCode& why, TimePoint now);
+  // Drops the tunnel without a word to the peer (4.4.3: the loser of a
+  // tie-breaker "MUST silently discard" its tunnel).
+  void discard(const wire::ResultCode& why) { die(why); }
 
   void on_timer(TimePoint now);
   std::optional<TimePoint> next_deadline() const;

@@ -1,0 +1,275 @@
+#include "control/engine.hpp"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+
+#include "shared/avp.hpp"
+#include "shared/bytes.hpp"
+
+namespace l2tp::control {
+
+using wire::ControlMessage;
+using wire::MessageType;
+namespace result = wire::result;
+namespace error_code = wire::error_code;
+
+Engine::Engine(DatagramIo& io, ControlObserver& observer, PeerPolicy policy, const EngineLimits& limits,
+               uint64_t seed)
+    : io_(io),
+      observer_(observer),
+      policy_(std::move(policy)),
+      limits_(limits),
+      tunnel_ids_(limits.id_hold, limits.max_tunnels, seed),
+      session_ids_(limits.id_hold, limits.max_sessions, seed ^ 0x9E3779B97F4A7C15ull),
+      rng_(seed + 1) {}
+
+Engine::~Engine() = default;
+
+void Engine::random_bytes(std::span<uint8_t> out) {
+  // Challenges and Random Vectors: unpredictable ones from OpenSSL; the
+  // seeded generator only if it ever fails.
+  if (RAND_bytes(out.data(), static_cast<int>(out.size())) == 1) return;
+  for (auto& b : out) b = static_cast<uint8_t>(rng_());
+}
+
+void Engine::queue(const DatagramMeta& meta, std::span<const uint8_t> bytes) {
+  tx_.emplace_back(meta, std::vector<uint8_t>(bytes.begin(), bytes.end()));
+}
+
+void Engine::flush() {
+  if (tx_.empty()) return;
+  std::vector<TxDatagram> batch;
+  batch.reserve(tx_.size());
+  for (const auto& [meta, bytes] : tx_) batch.push_back(TxDatagram{meta, bytes});
+  io_.send_batch(batch);  // what it cannot take it counts as dropped
+  tx_.clear();
+}
+
+void Engine::send_datagram(const Tunnel& tunnel, std::span<const uint8_t> datagram) {
+  auto it = tunnels_.find(tunnel.local_id());
+  if (it == tunnels_.end()) return;
+  DatagramMeta meta;
+  meta.local = it->second.local;
+  meta.peer = it->second.peer;
+  queue(meta, datagram);
+}
+
+Tunnel& Engine::add_tunnel(uint16_t id, Role role, const TunnelSettings& s, const Endpoint& local,
+                           const Endpoint& peer, TimePoint now) {
+  Entry e{std::make_unique<Tunnel>(*this, id, role, s, now), local, peer};
+  Tunnel& t = *e.tunnel;
+  tunnels_.emplace(id, std::move(e));
+  return t;
+}
+
+Tunnel* Engine::tunnel(uint16_t local_id) {
+  auto it = tunnels_.find(local_id);
+  return it == tunnels_.end() ? nullptr : it->second.tunnel.get();
+}
+
+Tunnel* Engine::open_tunnel(const Endpoint& local, const Endpoint& peer, const TunnelSettings& settings,
+                            TimePoint now) {
+  auto id = tunnel_ids_.allocate(now);
+  if (!id) return nullptr;
+  Tunnel& t = add_tunnel(*id, Role::kLac, settings, local, peer, now);
+  t.open(now);
+  flush();
+  return &t;
+}
+
+void Engine::close_tunnel(uint16_t local_id, const wire::ResultCode& why, TimePoint now) {
+  if (Tunnel* t = tunnel(local_id)) t->close(why, now);
+  flush();
+}
+
+void Engine::close_all(const wire::ResultCode& why, TimePoint now) {
+  for (auto& [id, e] : tunnels_) e.tunnel->close(why, now);
+  flush();
+}
+
+void Engine::on_datagram(const DatagramMeta& meta, std::span<const uint8_t> datagram, TimePoint now) {
+  ++counters_.datagrams;
+  auto h = wire::decode_header(datagram);
+  if (!h) {
+    // 3.1: another version (L2TPv3 shares port 1701) is discarded silently.
+    if (h.error().code == wire::Errc::kBadVersion) ++counters_.bad_version;
+    else ++counters_.malformed;
+    return;
+  }
+  const auto payload = datagram.subspan(h->header_len, h->message_len - h->header_len);
+  if (!h->control) {
+    on_data(meta, *h, payload);
+    return;
+  }
+  if (h->tunnel_id == 0) {
+    on_sccrq(meta, *h, payload, now);
+  } else {
+    auto it = tunnels_.find(h->tunnel_id);
+    // 8.1: the first reply to our SCCRQ may come from another port of the
+    // peer; from then on the tunnel's peer is fixed.
+    if (it != tunnels_.end() && it->second.tunnel->state() == TunnelState::kWaitCtlReply &&
+        it->second.peer.addr == meta.peer.addr)
+      it->second.peer.port = meta.peer.port;
+    if (it == tunnels_.end() || !(it->second.peer == meta.peer)) {
+      ++counters_.unknown_tunnel;
+    } else {
+      it->second.tunnel->receive(*h, payload, now);
+    }
+  }
+  reap(now);
+  flush();
+}
+
+void Engine::on_data(const DatagramMeta& meta, const wire::Header& h, std::span<const uint8_t> payload) {
+  auto it = tunnels_.find(h.tunnel_id);
+  if (it == tunnels_.end() || it->second.peer.addr != meta.peer.addr) {
+    ++counters_.data_unknown;
+    return;
+  }
+  Session* s = it->second.tunnel->session(h.session_id);
+  if (!s || !s->established()) {
+    ++counters_.data_unknown;
+    return;
+  }
+  ++counters_.data_in;
+  observer_.ppp_frame(*s, payload);
+}
+
+bool Engine::send_ppp(const Session& session, std::span<const uint8_t> frame, TimePoint) {
+  const Tunnel& t = session.tunnel();
+  auto it = tunnels_.find(t.local_id());
+  if (it == tunnels_.end() || !session.established()) return false;
+  // 5.2: the data header; no Length, no sequence numbers (sequenced data
+  // belongs to the data plane's per-session state).
+  wire::Header h;
+  h.tunnel_id = t.peer_id();
+  h.session_id = session.peer_id();
+  std::vector<uint8_t> d(wire::encoded_header_size(h) + frame.size());
+  if (!wire::encode_header(h, frame.size(), d)) return false;
+  std::copy(frame.begin(), frame.end(), d.begin() + static_cast<ptrdiff_t>(wire::encoded_header_size(h)));
+  DatagramMeta meta;
+  meta.local = it->second.local;
+  meta.peer = it->second.peer;
+  ++counters_.data_out;
+  queue(meta, d);
+  flush();
+  return true;
+}
+
+void Engine::refuse(const DatagramMeta& meta, uint16_t peer_tunnel_id, uint16_t result_code, uint16_t error,
+                    const std::string& why) {
+  // A one-shot StopCCN, sent once and forgotten: refusing must not cost
+  // state, or a flood of SCCRQs would cost memory. A lost one is answered
+  // again when the peer retransmits its SCCRQ.
+  ++counters_.tunnels_refused;
+  ControlMessage m;
+  m.message_type = static_cast<uint16_t>(MessageType::kStopccn);
+  m.assigned_tunnel_id = 0;
+  m.result_code = wire::ResultCode{result_code, error, why};
+  auto bytes = wire::encode_control(wire::control_header(peer_tunnel_id, 0, 0, 1), m);
+  if (!bytes) return;
+  DatagramMeta out;
+  out.local = meta.local;
+  out.peer = meta.peer;
+  queue(out, *bytes);
+}
+
+void Engine::on_sccrq(const DatagramMeta& meta, const wire::Header& h, std::span<const uint8_t> avps,
+                      TimePoint now) {
+  // The Host Name is never hidden (4.4.3): find it first, to ask the policy
+  // for this peer's settings and secret, then decode with that secret.
+  std::string host_name;
+  for (wire::AvpReader r(avps); !r.at_end();) {
+    auto a = r.next();
+    if (!a) break;
+    if (a->vendor_id == 0 && a->type == static_cast<uint16_t>(wire::AvpType::kHostName) && !a->hidden)
+      host_name.assign(a->value.begin(), a->value.end());
+  }
+  PeerDecision decision = policy_(meta, host_name);
+  wire::DecodeOptions dopt;
+  if (decision.settings) dopt.secret = wire::as_bytes(decision.settings->secret);
+  auto m = wire::decode_message(avps, dopt);
+  if (!m || m->zlb || m->type() != MessageType::kSccrq) {
+    ++counters_.not_sccrq;
+    return;
+  }
+  if (!m->assigned_tunnel_id || *m->assigned_tunnel_id == 0) {
+    ++counters_.malformed;  // nowhere to send an answer
+    return;
+  }
+  const uint16_t peer_tunnel = *m->assigned_tunnel_id;
+  // A retransmission of an SCCRQ we answered goes to that tunnel.
+  if (auto it = by_peer_.find({meta.peer, peer_tunnel}); it != by_peer_.end()) {
+    if (Tunnel* t = tunnel(it->second)) t->receive(h, avps, now);
+    return;
+  }
+  if (auto v = wire::validate_message(*m); !v) {
+    refuse(meta, peer_tunnel, result::kGeneralErrorSee, error_code::kBadValue, v.error().to_string());
+    return;
+  }
+  // 4.4.3 tie breaker: we are also waiting for an SCCRP from this peer.
+  if (m->tie_breaker) {
+    for (auto& [id, e] : tunnels_) {
+      Tunnel& ours = *e.tunnel;
+      if (e.peer.addr != meta.peer.addr || ours.state() != TunnelState::kWaitCtlReply) continue;
+      const uint64_t mine = ours.settings().tie_breaker;
+      if (mine != 0 && mine < *m->tie_breaker) return;  // ours wins: theirs is dropped silently
+      // Theirs is lower, or only they sent one: ours loses. Equal: both lose.
+      ++counters_.tie_breaker_lost;
+      ours.discard({result::kControlChannelExists, 0, "lost the tie breaker"});
+      if (mine == *m->tie_breaker) return;
+    }
+  }
+  if (!decision.settings) {
+    refuse(meta, peer_tunnel, result::kNotAuthorized, 0, decision.refusal);
+    return;
+  }
+  if (tunnels_.size() >= limits_.max_tunnels) {
+    refuse(meta, peer_tunnel, result::kGeneralErrorSee, error_code::kInsufficientResources, "tunnel limit reached");
+    return;
+  }
+  auto id = tunnel_ids_.allocate(now);
+  if (!id) {
+    refuse(meta, peer_tunnel, result::kGeneralErrorSee, error_code::kInsufficientResources, "no free tunnel ID");
+    return;
+  }
+  Tunnel& t = add_tunnel(*id, Role::kLns, *decision.settings, meta.local, meta.peer, now);
+  by_peer_[{meta.peer, peer_tunnel}] = *id;
+  t.receive(h, avps, now);
+}
+
+void Engine::reap(TimePoint now) {
+  for (auto it = tunnels_.begin(); it != tunnels_.end();) {
+    Tunnel& t = *it->second.tunnel;
+    if (!t.dead()) {
+      ++it;
+      continue;
+    }
+    t.on_timer(now);  // frees its sessions' IDs
+    for (auto p = by_peer_.begin(); p != by_peer_.end();) {
+      if (p->second == it->first) p = by_peer_.erase(p);
+      else ++p;
+    }
+    tunnel_ids_.free(it->first, now);  // into quarantine
+    it = tunnels_.erase(it);
+  }
+}
+
+void Engine::on_timer(TimePoint now) {
+  for (auto& [id, e] : tunnels_) {
+    auto d = e.tunnel->next_deadline();
+    if (d && *d <= now) e.tunnel->on_timer(now);
+  }
+  reap(now);
+  flush();
+}
+
+std::optional<TimePoint> Engine::next_deadline() const {
+  std::optional<TimePoint> d;
+  for (const auto& [id, e] : tunnels_)
+    if (auto x = e.tunnel->next_deadline(); x && (!d || *x < *d)) d = x;
+  return d;
+}
+
+}  // namespace l2tp::control

@@ -1,0 +1,225 @@
+// The Engine: demultiplexing, SCCRQ handling (retransmissions, policy,
+// limits, tie breaker), counted drops, ID lifetimes, PPP frames in socket
+// mode; two engines on the simulated network.
+
+#include "control/engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include "shared/bytes.hpp"
+#include "tests/control/sim_net.hpp"
+
+using namespace l2tp::control;
+using namespace l2tp::control::test;
+using l2tp::wire::ResultCode;
+namespace result = l2tp::wire::result;
+
+namespace {
+
+constexpr Endpoint kA{ipv4(192, 0, 2, 1), 1701};
+constexpr Endpoint kB{ipv4(192, 0, 2, 2), 1701};
+
+// DatagramIo onto the simulated network: node 0 is kA, node 1 is kB.
+class SimIo : public DatagramIo {
+ public:
+  SimIo(SimNet& net, int node) : net_(net), node_(node) {}
+  size_t send_batch(std::span<const TxDatagram> batch) override {
+    for (const auto& d : batch) {
+      EXPECT_EQ(d.meta.local, node_ == 0 ? kA : kB);
+      sent.emplace_back(d.data.begin(), d.data.end());
+      net_.send(node_, d.meta.peer == kA ? 0 : 1, d.data);
+      ++counters_.tx_datagrams;
+    }
+    return batch.size();
+  }
+  size_t receive_batch(size_t, const DatagramFn&) override { return 0; }
+  int wait_fd() const override { return -1; }
+  const IoCounters& counters() const override { return counters_; }
+  std::vector<std::vector<uint8_t>> sent;
+
+ private:
+  SimNet& net_;
+  int node_;
+  IoCounters counters_;
+};
+
+struct Recorder : ControlObserver {
+  int tunnels_up = 0, tunnels_down = 0, sessions_up = 0, sessions_down = 0;
+  std::vector<std::vector<uint8_t>> frames;
+  std::optional<ResultCode> last_down;
+  const Session* last_session = nullptr;
+  void tunnel_up(const Tunnel&) override { ++tunnels_up; }
+  void tunnel_down(const Tunnel&, const ResultCode& rc) override {
+    ++tunnels_down;
+    last_down = rc;
+  }
+  void session_up(const Session& s) override {
+    ++sessions_up;
+    last_session = &s;
+  }
+  void session_down(const Session&, const ResultCode&) override { ++sessions_down; }
+  void ppp_frame(const Session&, std::span<const uint8_t> f) override { frames.emplace_back(f.begin(), f.end()); }
+};
+
+PeerPolicy accept_all(TunnelSettings s = {}) {
+  return [s](const DatagramMeta&, const std::string&) { return PeerDecision{s, ""}; };
+}
+
+class Pair {
+ public:
+  explicit Pair(PeerPolicy lns_policy = accept_all(), EngineLimits lns_limits = {}, PeerPolicy lac_policy = accept_all())
+      : io_a(net, 0), io_b(net, 1),
+        a(io_a, rec_a, std::move(lac_policy), {}, 1),
+        b(io_b, rec_b, std::move(lns_policy), lns_limits, 2) {
+    net.attach(0, [this](int, std::span<const uint8_t> d, TimePoint now) { a.on_datagram({kA, kB}, d, now); });
+    net.attach(1, [this](int, std::span<const uint8_t> d, TimePoint now) { b.on_datagram({kB, kA}, d, now); });
+  }
+  template <class Pred>
+  bool run_until(Pred pred, Duration limit) {
+    const TimePoint end = net.now() + limit;
+    while (!pred()) {
+      std::optional<TimePoint> next = net.next_arrival();
+      for (Engine* e : {&a, &b})
+        if (auto d = e->next_deadline(); d && (!next || *d < *next)) next = d;
+      if (!next || *next > end) return pred();
+      net.advance_to(std::max(*next, net.now()));
+      a.on_timer(net.now());
+      b.on_timer(net.now());
+    }
+    return true;
+  }
+  TimePoint now() const { return net.now(); }
+
+  SimNet net;
+  SimIo io_a, io_b;
+  Recorder rec_a, rec_b;
+  Engine a, b;
+};
+
+TEST(Engine, TunnelAndCallComeUpAndPppFramesFlowInSocketMode) {
+  Pair p;
+  Tunnel* t = p.a.open_tunnel(kA, kB, {}, p.now());
+  ASSERT_NE(t, nullptr);
+  ASSERT_TRUE(p.run_until([&] { return p.rec_a.tunnels_up == 1 && p.rec_b.tunnels_up == 1; }, 10s));
+  ASSERT_NE(t->place_call("", p.now()), nullptr);
+  ASSERT_TRUE(p.run_until([&] { return p.rec_a.sessions_up == 1 && p.rec_b.sessions_up == 1; }, 10s));
+  const std::vector<uint8_t> lcp = {0xff, 0x03, 0xc0, 0x21, 0x01, 0x01, 0x00, 0x04};
+  ASSERT_TRUE(p.a.send_ppp(*p.rec_a.last_session, lcp, p.now()));
+  ASSERT_TRUE(p.b.send_ppp(*p.rec_b.last_session, lcp, p.now()));
+  ASSERT_TRUE(p.run_until([&] { return p.rec_a.frames.size() == 1 && p.rec_b.frames.size() == 1; }, 1s));
+  EXPECT_EQ(p.rec_b.frames[0], lcp);
+  EXPECT_EQ(p.b.counters().data_in, 1u);
+  EXPECT_EQ(p.b.tunnel_count(), 1u);
+  EXPECT_EQ(p.b.session_count(), 1u);
+}
+
+TEST(Engine, RetransmittedSccrqReachesTheSameTunnel) {
+  Pair p;
+  p.net.set_profile({.loss = 0, .min_delay = 10ms, .max_delay = 10ms});
+  Tunnel* t = p.a.open_tunnel(kA, kB, {}, p.now());
+  ASSERT_NE(t, nullptr);
+  const std::vector<uint8_t> sccrq = p.io_a.sent.at(0);
+  ASSERT_TRUE(p.run_until([&] { return p.rec_b.tunnels_up == 0 && p.b.tunnel_count() == 1; }, 1s));
+  // The same SCCRQ again (as if our SCCRP were lost): no second tunnel.
+  p.b.on_datagram({kB, kA}, sccrq, p.now());
+  EXPECT_EQ(p.b.tunnel_count(), 1u);
+  ASSERT_TRUE(p.run_until([&] { return p.rec_a.tunnels_up == 1 && p.rec_b.tunnels_up == 1; }, 10s));
+  EXPECT_EQ(p.b.tunnel_count(), 1u);
+}
+
+TEST(Engine, OtherVersionsAreDroppedSilentlyAndCounted) {
+  Pair p;
+  const std::vector<uint8_t> v3 = {0xc8, 0x03, 0x00, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0};
+  p.b.on_datagram({kB, kA}, v3, p.now());
+  EXPECT_EQ(p.b.counters().bad_version, 1u);
+  EXPECT_TRUE(p.io_b.sent.empty());
+  p.b.on_datagram({kB, kA}, std::vector<uint8_t>{0xc8}, p.now());
+  EXPECT_EQ(p.b.counters().malformed, 1u);
+}
+
+TEST(Engine, PacketsForUnknownTunnelsAndSessionsAreCountedDrops) {
+  Pair p;
+  l2tp::wire::ControlMessage empty;
+  empty.zlb = true;
+  auto zlb = l2tp::wire::encode_control(l2tp::wire::control_header(777, 0, 0, 0), empty).value();
+  p.b.on_datagram({kB, kA}, zlb, p.now());
+  EXPECT_EQ(p.b.counters().unknown_tunnel, 1u);
+  const std::vector<uint8_t> data = {0x00, 0x02, 0x03, 0x09, 0x00, 0x05, 0xff, 0x03, 0x00, 0x21};
+  p.b.on_datagram({kB, kA}, data, p.now());
+  EXPECT_EQ(p.b.counters().data_unknown, 1u);
+  EXPECT_TRUE(p.io_b.sent.empty());
+}
+
+TEST(Engine, PolicyRefusalIsAOneShotStopCcnNotAuthorizedAndKeepsNoState) {
+  Pair p([](const DatagramMeta&, const std::string& host) {
+    return PeerDecision{std::nullopt, "host " + host + " is not in any lac list"};
+  });
+  TunnelSettings stranger;
+  stranger.host_name = "stranger";
+  p.a.open_tunnel(kA, kB, stranger, p.now());
+  ASSERT_TRUE(p.run_until([&] { return p.rec_a.tunnels_down == 1; }, 10s));
+  EXPECT_EQ(p.rec_a.last_down->result, result::kNotAuthorized);
+  EXPECT_EQ(p.rec_a.last_down->message, "host stranger is not in any lac list");
+  EXPECT_EQ(p.b.tunnel_count(), 0u);
+  EXPECT_EQ(p.b.counters().tunnels_refused, 1u);
+}
+
+TEST(Engine, TunnelLimitRefusesWithInsufficientResources) {
+  EngineLimits limits;
+  limits.max_tunnels = 2;
+  Pair p(accept_all(), limits);
+  for (int i = 0; i < 3; ++i) ASSERT_NE(p.a.open_tunnel(kA, kB, {}, p.now()), nullptr);
+  ASSERT_TRUE(p.run_until([&] { return p.rec_a.tunnels_up == 2 && p.rec_a.tunnels_down == 1; }, 10s));
+  EXPECT_EQ(p.rec_a.last_down->error, l2tp::wire::error_code::kInsufficientResources);
+  EXPECT_EQ(p.b.tunnel_count(), 2u);
+}
+
+TEST(Engine, SimultaneousSccrqsLeaveOneTunnelByTieBreaker) {
+  Pair p;
+  TunnelSettings low, high;
+  low.tie_breaker = 0x1111;
+  high.tie_breaker = 0x9999;
+  p.a.open_tunnel(kA, kB, low, p.now());
+  p.b.open_tunnel(kB, kA, high, p.now());
+  ASSERT_TRUE(p.run_until([&] { return p.rec_a.tunnels_up == 1 && p.rec_b.tunnels_up == 1; }, 10s));
+  p.run_until([] { return false; }, 5s);
+  // A's SCCRQ (lower) wins: B dropped its own and answered A's.
+  EXPECT_EQ(p.a.tunnel_count(), 1u);
+  EXPECT_EQ(p.b.tunnel_count(), 1u);
+  EXPECT_EQ(p.b.counters().tie_breaker_lost, 1u);
+  EXPECT_EQ(p.a.counters().tie_breaker_lost, 0u);
+}
+
+TEST(Engine, TeardownFreesEveryIdIntoQuarantine) {
+  Pair p;
+  Tunnel* t = p.a.open_tunnel(kA, kB, {}, p.now());
+  ASSERT_TRUE(p.run_until([&] { return p.rec_a.tunnels_up == 1; }, 10s));
+  for (int i = 0; i < 5; ++i) t->place_call("", p.now());
+  ASSERT_TRUE(p.run_until([&] { return p.rec_b.sessions_up == 5; }, 10s));
+  p.a.close_all({result::kBeingShutDown, 0, "shutting down"}, p.now());
+  ASSERT_TRUE(p.run_until([&] { return p.a.tunnel_count() == 0 && p.b.tunnel_count() == 0; }, 60s));
+  for (Engine* e : {&p.a, &p.b}) {
+    EXPECT_EQ(e->session_ids().live(), 0u);
+    EXPECT_EQ(e->tunnel_ids().live(), 0u);
+    EXPECT_EQ(e->tunnel_ids().quarantined(), 1u);
+  }
+  EXPECT_EQ(p.b.session_ids().quarantined(), 5u);
+  EXPECT_EQ(p.rec_b.last_down->result, result::kBeingShutDown);
+}
+
+TEST(Engine, ReplyFromAnotherPeerPortIsAccepted) {
+  // RFC 2661 8.1: the SCCRP may come from a port other than 1701.
+  Pair p;
+  Tunnel* t = p.a.open_tunnel(kA, Endpoint{kB.addr, 1701}, {}, p.now());
+  ASSERT_NE(t, nullptr);
+  // Hand B's answers to A as if from port 40000.
+  p.net.attach(0, [&](int, std::span<const uint8_t> d, TimePoint now) {
+    p.a.on_datagram({kA, Endpoint{kB.addr, 40000}}, d, now);
+  });
+  ASSERT_TRUE(p.run_until([&] { return p.rec_a.tunnels_up == 1; }, 10s));
+  bool found = false;
+  p.a.for_each_tunnel([&](const Tunnel&, const Endpoint&, const Endpoint& peer) { found = peer.port == 40000; });
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
