@@ -49,6 +49,7 @@ void Engine::flush() {
 void Engine::send_datagram(const Tunnel& tunnel, std::span<const uint8_t> datagram) {
   auto it = tunnels_.find(tunnel.local_id());
   if (it == tunnels_.end()) return;
+  mark(tunnel.local_id());  // what sends has moved its timers
   DatagramMeta meta;
   meta.local = it->second.local;
   meta.peer = it->second.peer;
@@ -57,9 +58,10 @@ void Engine::send_datagram(const Tunnel& tunnel, std::span<const uint8_t> datagr
 
 Tunnel& Engine::add_tunnel(uint16_t id, Role role, const TunnelSettings& s, const Endpoint& local,
                            const Endpoint& peer, TimePoint now) {
-  Entry e{std::make_unique<Tunnel>(*this, id, role, s, now), local, peer};
+  Entry e{std::make_unique<Tunnel>(*this, id, role, s, now), local, peer, std::nullopt};
   Tunnel& t = *e.tunnel;
   tunnels_.emplace(id, std::move(e));
+  mark(id);
   return t;
 }
 
@@ -79,12 +81,18 @@ Tunnel* Engine::open_tunnel(const Endpoint& local, const Endpoint& peer, const T
 }
 
 void Engine::close_tunnel(uint16_t local_id, const wire::ResultCode& why, TimePoint now) {
-  if (Tunnel* t = tunnel(local_id)) t->close(why, now);
+  if (Tunnel* t = tunnel(local_id)) {
+    t->close(why, now);
+    mark(local_id);
+  }
   flush();
 }
 
 void Engine::close_all(const wire::ResultCode& why, TimePoint now) {
-  for (auto& [id, e] : tunnels_) e.tunnel->close(why, now);
+  for (auto& [id, e] : tunnels_) {
+    e.tunnel->close(why, now);
+    mark(id);
+  }
   flush();
 }
 
@@ -115,6 +123,7 @@ void Engine::on_datagram(const DatagramMeta& meta, std::span<const uint8_t> data
       ++counters_.unknown_tunnel;
     } else {
       it->second.tunnel->receive(*h, payload, now);
+      mark(h->tunnel_id);
     }
   }
   reap(now);
@@ -201,7 +210,10 @@ void Engine::on_sccrq(const DatagramMeta& meta, const wire::Header& h, std::span
   const uint16_t peer_tunnel = *m->assigned_tunnel_id;
   // A retransmission of an SCCRQ we answered goes to that tunnel.
   if (auto it = by_peer_.find({meta.peer, peer_tunnel}); it != by_peer_.end()) {
-    if (Tunnel* t = tunnel(it->second)) t->receive(h, avps, now);
+    if (Tunnel* t = tunnel(it->second)) {
+      t->receive(h, avps, now);
+      mark(it->second);
+    }
     return;
   }
   if (auto v = wire::validate_message(*m); !v) {
@@ -218,6 +230,7 @@ void Engine::on_sccrq(const DatagramMeta& meta, const wire::Header& h, std::span
       // Theirs is lower, or only they sent one: ours loses. Equal: both lose.
       ++counters_.tie_breaker_lost;
       ours.discard({result::kControlChannelExists, 0, "lost the tie breaker"});
+      mark(id);
       if (mine == *m->tie_breaker) return;
     }
   }
@@ -237,39 +250,64 @@ void Engine::on_sccrq(const DatagramMeta& meta, const wire::Header& h, std::span
   Tunnel& t = add_tunnel(*id, Role::kLns, *decision.settings, meta.local, meta.peer, now);
   by_peer_[{meta.peer, peer_tunnel}] = *id;
   t.receive(h, avps, now);
+  mark(*id);
 }
 
 void Engine::reap(TimePoint now) {
-  for (auto it = tunnels_.begin(); it != tunnels_.end();) {
+  refresh_deadlines();
+  // Dead tunnels ask for a pass at once (their deadline is `now`); they are
+  // the only ones that can be freed, so look no further than due entries.
+  std::vector<uint16_t> dead;
+  for (auto d = deadlines_.begin(); d != deadlines_.end() && d->first <= now; ++d) {
+    auto it = tunnels_.find(d->second);
+    if (it != tunnels_.end() && it->second.tunnel->dead()) dead.push_back(d->second);
+  }
+  for (uint16_t id : dead) {
+    auto it = tunnels_.find(id);
     Tunnel& t = *it->second.tunnel;
-    if (!t.dead()) {
-      ++it;
-      continue;
-    }
     t.on_timer(now);  // frees its sessions' IDs
+    if (it->second.deadline) deadlines_.erase({*it->second.deadline, id});
     for (auto p = by_peer_.begin(); p != by_peer_.end();) {
-      if (p->second == it->first) p = by_peer_.erase(p);
+      if (p->second == id) p = by_peer_.erase(p);
       else ++p;
     }
-    tunnel_ids_.free(it->first, now);  // into quarantine
-    it = tunnels_.erase(it);
+    tunnel_ids_.free(id, now);  // into quarantine
+    tunnels_.erase(it);
   }
 }
 
+void Engine::refresh_deadlines() {
+  for (uint16_t id : dirty_) {
+    auto it = tunnels_.find(id);
+    if (it == tunnels_.end()) continue;
+    Entry& e = it->second;
+    const std::optional<TimePoint> d = e.tunnel->next_deadline();
+    if (d == e.deadline) continue;
+    if (e.deadline) deadlines_.erase({*e.deadline, id});
+    e.deadline = d;
+    if (d) deadlines_.insert({*d, id});
+  }
+  dirty_.clear();
+}
+
 void Engine::on_timer(TimePoint now) {
-  for (auto& [id, e] : tunnels_) {
-    auto d = e.tunnel->next_deadline();
-    if (d && *d <= now) e.tunnel->on_timer(now);
+  refresh_deadlines();
+  std::vector<uint16_t> due;
+  for (auto d = deadlines_.begin(); d != deadlines_.end() && d->first <= now; ++d) due.push_back(d->second);
+  for (uint16_t id : due) {
+    if (Tunnel* t = tunnel(id)) {
+      t->on_timer(now);
+      mark(id);
+    }
   }
   reap(now);
   flush();
 }
 
-std::optional<TimePoint> Engine::next_deadline() const {
-  std::optional<TimePoint> d;
-  for (const auto& [id, e] : tunnels_)
-    if (auto x = e.tunnel->next_deadline(); x && (!d || *x < *d)) d = x;
-  return d;
+std::optional<TimePoint> Engine::next_deadline() {
+  refresh_deadlines();
+  if (deadlines_.empty()) return std::nullopt;
+  return deadlines_.begin()->first;
 }
 
 }  // namespace l2tp::control

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,7 +57,9 @@ class Engine : public TunnelContext {
   // One datagram from the network (any of ours: the caller filtered the port).
   void on_datagram(const DatagramMeta& meta, std::span<const uint8_t> datagram, TimePoint now);
   void on_timer(TimePoint now);
-  std::optional<TimePoint> next_deadline() const;
+  // O(log tunnels): the deadlines of tunnels that changed since the last
+  // call are refreshed, the others are kept in an ordered set.
+  std::optional<TimePoint> next_deadline();
 
   // LAC: opens a tunnel to peer (SCCRQ). nullptr at the limits.
   Tunnel* open_tunnel(const Endpoint& local, const Endpoint& peer, const TunnelSettings& settings, TimePoint now);
@@ -90,6 +93,7 @@ class Engine : public TunnelContext {
   struct Entry {
     std::unique_ptr<Tunnel> tunnel;
     Endpoint local, peer;
+    std::optional<TimePoint> deadline;  // as entered in deadlines_
   };
   using PeerKey = std::pair<Endpoint, uint16_t>;  // peer, its Assigned Tunnel ID
 
@@ -102,6 +106,10 @@ class Engine : public TunnelContext {
   void queue(const DatagramMeta& meta, std::span<const uint8_t> bytes);
   void flush();
   void reap(TimePoint now);
+  // A tunnel whose deadline may have moved: anything it sent or received,
+  // and anything done to it from outside, passes through here.
+  void mark(uint16_t id) { dirty_.push_back(id); }
+  void refresh_deadlines();
 
   DatagramIo& io_;
   ControlObserver& observer_;
@@ -113,6 +121,8 @@ class Engine : public TunnelContext {
   std::map<uint16_t, Entry> tunnels_;
   std::map<PeerKey, uint16_t> by_peer_;  // responder tunnels: retransmitted SCCRQs
   EngineCounters counters_;
+  std::set<std::pair<TimePoint, uint16_t>> deadlines_;
+  std::vector<uint16_t> dirty_;
   // Datagrams produced while handling one event, sent as one batch.
   std::vector<std::pair<DatagramMeta, std::vector<uint8_t>>> tx_;
 };

@@ -447,7 +447,8 @@ void Tunnel::on_timer(TimePoint now) {
 }
 
 std::optional<TimePoint> Tunnel::next_deadline() const {
-  if (state_ == TunnelState::kDead) return reap_pending_ ? std::optional<TimePoint>(now_) : std::nullopt;
+  // A dead tunnel is due at once: its owner frees it on the next pass.
+  if (state_ == TunnelState::kDead) return now_;
   std::optional<TimePoint> d = transport_.next_deadline();
   auto consider = [&](TimePoint t) {
     if (!d || t < *d) d = t;

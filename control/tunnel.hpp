@@ -77,6 +77,7 @@ class Tunnel {
   void discard(const wire::ResultCode& why) { die(why); }
 
   void on_timer(TimePoint now);
+  // When on_timer() is next due; always due once dead(), until freed.
   std::optional<TimePoint> next_deadline() const;
 
   // LAC: an incoming call (ICRQ). LNS: an outgoing call (OCRQ) to number.
