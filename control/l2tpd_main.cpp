@@ -1,0 +1,146 @@
+// l2tpd: the daemon's command line. Socket mode (--socket) runs the whole
+// control plane over a kernel UDP socket; the DPDK data plane is not part
+// of this build yet.
+
+#include <boost/program_options.hpp>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+#include "control/daemon.hpp"
+#include "control/log.hpp"
+
+namespace po = boost::program_options;
+using namespace l2tp::control;
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+// Creates the parent directories of path (mode 0755), as /var/run/xl2tpd.
+void make_parent_dirs(const std::string& path) {
+  for (size_t i = 1; (i = path.find('/', i)) != std::string::npos; ++i) mkdir(path.substr(0, i).c_str(), 0755);
+}
+
+// Refuses to start over a live daemon's pid file; false with a message.
+bool claim_pid_file(const std::string& path, std::string& error) {
+  std::ifstream in(path);
+  long pid = 0;
+  if (in >> pid && pid > 0 && kill(static_cast<pid_t>(pid), 0) == 0) {
+    error = "already running as pid " + std::to_string(pid) + " (pid file " + path + ")";
+    return false;
+  }
+  return true;
+}
+
+bool write_pid_file(const std::string& path) {
+  make_parent_dirs(path);
+  std::ofstream out(path, std::ios::trunc);
+  out << getpid() << "\n";
+  return static_cast<bool>(out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  DaemonOptions opt;
+  bool socket_mode = false;
+  std::string log_level = "info";
+  po::options_description desc(
+      "Usage: l2tpd [options]\n"
+      "An L2TPv2 (RFC 2661) LAC and LNS. Reads an xl2tpd.conf-style configuration and\n"
+      "xl2tpd's l2tp-secrets; is controlled through a command FIFO (c <lac>: dial the\n"
+      "[lac NAME] entry, d <lac>: disconnect it). SIGUSR1 logs the status, SIGHUP re-reads\n"
+      "the secrets, SIGTERM sends StopCCN to every tunnel and exits.\n\nOptions");
+  desc.add_options()
+      ("help,h", "show this help")
+      ("version,V", "show the version")
+      ("config,c", po::value(&opt.config_path)->default_value(opt.config_path), "configuration file")
+      ("secrets,s", po::value(&opt.secrets_path), "secrets file (default: [global] auth file)")
+      ("control,C", po::value(&opt.fifo_path)->default_value(opt.fifo_path), "command FIFO")
+      ("pidfile,p", po::value(&opt.pid_file)->default_value(opt.pid_file), "pid file")
+      ("foreground,D", po::bool_switch(&opt.foreground), "stay in the foreground, log to stderr")
+      ("socket", po::bool_switch(&socket_mode), "socket mode: kernel UDP socket, no DPDK")
+      ("log-level", po::value(&log_level)->default_value(log_level), "error, warning, notice, info or debug");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "l2tpd: %s (try --help)\n", e.what());
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (vm.count("version")) {
+    std::printf("l2tpd %s\n", kVersion);
+    return 0;
+  }
+  LogConfig lc;
+  const std::pair<const char*, LogLevel> levels[] = {{"error", LogLevel::kError},   {"warning", LogLevel::kWarning},
+                                                      {"notice", LogLevel::kNotice}, {"info", LogLevel::kInfo},
+                                                      {"debug", LogLevel::kDebug}};
+  bool level_ok = false;
+  for (auto [name, level] : levels)
+    if (log_level == name) lc.level = level, level_ok = true;
+  if (!level_ok) {
+    std::fprintf(stderr, "l2tpd: --log-level %s: one of error, warning, notice, info, debug\n", log_level.c_str());
+    return 2;
+  }
+  if (!socket_mode) {
+    std::fprintf(stderr,
+                 "l2tpd: this build has no DPDK data plane yet; run with --socket (kernel UDP socket, "
+                 "PPP through the control thread)\n");
+    return 2;
+  }
+  log_init(lc);
+
+  auto config = load_config(opt.config_path);
+  if (!config) {
+    for (const auto& e : config.errors()) std::fprintf(stderr, "l2tpd: %s\n", e.to_string().c_str());
+    return 1;
+  }
+  for (const auto& w : config->warnings) std::fprintf(stderr, "l2tpd: warning: %s\n", w.c_str());
+  const std::string secrets_path = opt.secrets_path.empty() ? config->global.auth_file : opt.secrets_path;
+  Secrets secrets;
+  if (access(secrets_path.c_str(), F_OK) == 0 || !opt.secrets_path.empty()) {
+    auto s = Secrets::load(secrets_path);
+    if (!s) {
+      for (const auto& e : s.errors()) std::fprintf(stderr, "l2tpd: %s\n", e.to_string().c_str());
+      return 1;
+    }
+    secrets = std::move(*s);
+  }
+  std::string error;
+  if (!claim_pid_file(opt.pid_file, error)) {
+    std::fprintf(stderr, "l2tpd: %s\n", error.c_str());
+    return 1;
+  }
+  make_parent_dirs(opt.fifo_path);
+  try {
+    Daemon daemon(std::move(*config), std::move(secrets), opt);
+    if (!opt.foreground) {
+      lc.to_syslog = true;
+      log_init(lc);
+      if (::daemon(0, 0) != 0) {
+        LOG_ERROR("cannot detach: %s", std::strerror(errno));
+        return 1;
+      }
+    }
+    if (!write_pid_file(opt.pid_file)) LOG_WARN("cannot write pid file %s", opt.pid_file.c_str());
+    const int rc = daemon.run();
+    unlink(opt.pid_file.c_str());
+    return rc;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "l2tpd: %s\n", e.what());
+    return 1;
+  }
+}
