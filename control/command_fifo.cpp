@@ -1,3 +1,4 @@
+#include "control/text.hpp"
 #include "control/command_fifo.hpp"
 
 #include <fcntl.h>
@@ -11,11 +12,8 @@
 namespace l2tp::control {
 
 namespace {
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
+
+using text::trim;
 }  // namespace
 
 std::optional<Command> parse_command(std::string_view line) {

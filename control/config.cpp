@@ -1,3 +1,4 @@
+#include "control/text.hpp"
 #include "control/config.hpp"
 
 #include <algorithm>
@@ -16,25 +17,13 @@ namespace l2tp::control {
 
 namespace {
 
+using text::iequals;
+using text::is_blank;
+using text::lower;
+using text::trim;
+
 // ---------------------------------------------------------------- text --
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 // Lower case, blank runs collapsed to one space: "Ip  Range" -> "ip range".
 std::string normalize_key(std::string_view key) {

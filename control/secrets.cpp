@@ -1,3 +1,4 @@
+#include "control/text.hpp"
 #include "control/secrets.hpp"
 
 #include <new>
@@ -6,15 +7,12 @@ namespace l2tp::control {
 
 namespace {
 
+using text::is_blank;
+using text::lower;
+using text::trim;
+
 // xl2tpd's fields end at any byte below 33 (space and the controls); we
 // take space and tab as separators and refuse the other controls.
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // The next blank-separated field of `s`, removed from it.
 std::string_view next_field(std::string_view& s) {
@@ -26,7 +24,6 @@ std::string_view next_field(std::string_view& s) {
   return field;
 }
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // xl2tpd compares host names with strcasecmp.
 bool matches(std::string_view field, std::string_view name) {

@@ -80,6 +80,17 @@ Tunnel::~Tunnel() = default;
 ControlMessage Tunnel::start_message(MessageType type) {
   ControlMessage m;
   m.message_type = static_cast<uint16_t>(type);
+  if (type == MessageType::kSccrq || type == MessageType::kSccrp) {
+    // 6.1, 6.2: what both ends say about themselves.
+    m.protocol_version = wire::ProtocolVersion{1, 0};
+    m.framing_capabilities = settings_.framing_capabilities;
+    m.bearer_capabilities = settings_.bearer_capabilities;
+    m.firmware_revision = settings_.firmware_revision;
+    m.host_name = settings_.host_name;
+    m.vendor_name = settings_.vendor_name;
+    m.assigned_tunnel_id = local_id_;
+    m.receive_window_size = settings_.transport.receive_window;
+  }
   return m;
 }
 
@@ -102,14 +113,6 @@ bool Tunnel::send_message(ControlMessage&& m, uint16_t peer_session_id, TimePoin
 void Tunnel::open(TimePoint now) {
   now_ = now;
   ControlMessage m = start_message(MessageType::kSccrq);
-  m.protocol_version = wire::ProtocolVersion{1, 0};
-  m.framing_capabilities = settings_.framing_capabilities;
-  m.bearer_capabilities = settings_.bearer_capabilities;
-  m.firmware_revision = settings_.firmware_revision;
-  m.host_name = settings_.host_name;
-  m.vendor_name = settings_.vendor_name;
-  m.assigned_tunnel_id = local_id_;
-  m.receive_window_size = settings_.transport.receive_window;
   if (settings_.tie_breaker) m.tie_breaker = settings_.tie_breaker;
   if (settings_.challenge && !settings_.secret.empty()) {
     our_challenge_.resize(kChallengeSize);
@@ -227,14 +230,6 @@ void Tunnel::on_sccrq(const ControlMessage& m, TimePoint now) {
   auto response = respond_to(m, MessageType::kSccrp, now);
   if (!response) return;
   ControlMessage r = start_message(MessageType::kSccrp);
-  r.protocol_version = wire::ProtocolVersion{1, 0};
-  r.framing_capabilities = settings_.framing_capabilities;
-  r.bearer_capabilities = settings_.bearer_capabilities;
-  r.firmware_revision = settings_.firmware_revision;
-  r.host_name = settings_.host_name;
-  r.vendor_name = settings_.vendor_name;
-  r.assigned_tunnel_id = local_id_;
-  r.receive_window_size = settings_.transport.receive_window;
   if (!response->empty()) r.challenge_response = std::move(*response);
   if (settings_.challenge) {
     if (settings_.secret.empty()) return fail(result::kNotAuthorized, 0, "no secret for this peer", now);
