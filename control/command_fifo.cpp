@@ -61,7 +61,19 @@ void CommandFifo::on_readable(TimePoint now) {
   char buf[4096];
   for (;;) {
     const ssize_t n = read(fd_.get(), buf, sizeof buf);
-    if (n <= 0) break;
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      // Drained. xl2tpd-control writes its command in one write() and no
+      // newline (xl2tpd reads a command a read()); a write of up to
+      // PIPE_BUF bytes arrives whole, so what is left unterminated once the
+      // FIFO is empty is a complete command. The tail of a line too long
+      // to keep stays discarded up to its newline: it must not run.
+      if (!buffer_.empty() && !discarding_) {
+        if (auto c = parse_command(buffer_)) handler_(*c, now);
+        buffer_.clear();
+      }
+      break;
+    }
     for (ssize_t i = 0; i < n; ++i) {
       const char ch = buf[i];
       if (ch == '\n') {
@@ -84,9 +96,17 @@ void CommandFifo::on_readable(TimePoint now) {
 }
 
 bool CommandFifo::reply(const std::string& fifo, std::string_view text) {
+  // Only into a FIFO that is already there: never create, follow a link to,
+  // or write into a file (the path comes from whoever can write our FIFO).
   // O_NONBLOCK: fails at once (ENXIO) when no client has it open for reading.
-  const int fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  struct stat st;
+  if (lstat(fifo.c_str(), &st) != 0 || !S_ISFIFO(st.st_mode)) return false;
+  const int fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return false;
+  if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) {
+    close(fd);
+    return false;
+  }
   const ssize_t n = write(fd, text.data(), text.size());
   close(fd);
   return n == static_cast<ssize_t>(text.size());

@@ -24,7 +24,8 @@ struct Command {
 std::optional<Command> parse_command(std::string_view line);
 
 // Creates (mode 0600) and reads the FIFO on the event loop; each complete
-// line is handed to on_command. The FIFO is opened read-write so that it
+// line is handed to on_command, and so is what is left without a newline
+// once the FIFO is drained (xl2tpd-control sends no newline). The FIFO is opened read-write so that it
 // never reports end-of-file when a writer closes. Lines longer than
 // kMaxLine are dropped (counted).
 class CommandFifo {

@@ -1,13 +1,18 @@
 #include "control/daemon.hpp"
 
+#include <limits.h>
 #include <netdb.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <random>
 
 #include "control/log.hpp"
+#include "control/text.hpp"
 
 namespace l2tp::control {
 
@@ -52,6 +57,8 @@ Daemon::Daemon(Config config, Secrets secrets, const DaemonOptions& options)
   fifo_ = std::make_unique<CommandFifo>(loop_, options_.fifo_path,
                                         [this](const Command& c, TimePoint now) { on_command(c, now); });
 
+  link_classic_fifo();
+
   loop_.add_signal(SIGTERM, [this](int, TimePoint now) { begin_shutdown(now); });
   loop_.add_signal(SIGINT, [this](int, TimePoint now) { begin_shutdown(now); });
   loop_.add_signal(SIGUSR1, [this](int, TimePoint) { log_status(); });
@@ -76,7 +83,14 @@ Daemon::Daemon(Config config, Secrets secrets, const DaemonOptions& options)
              options_.fifo_path.c_str());
 }
 
-Daemon::~Daemon() = default;
+Daemon::~Daemon() {
+  // The classic path's symlink, if it still is the one we made.
+  if (!classic_link_.empty()) {
+    char target[PATH_MAX];
+    const ssize_t n = readlink(classic_link_.c_str(), target, sizeof target - 1);
+    if (n >= 0 && std::string_view(target, static_cast<size_t>(n)) == options_.fifo_path) unlink(classic_link_.c_str());
+  }
+}
 
 std::string Daemon::our_host_name(const EndpointConfig& e) const {
   return e.hostname.empty() ? system_host_name_ : e.hostname;
@@ -160,20 +174,330 @@ bool Daemon::disconnect(const std::string& lac_name, TimePoint now, std::string&
 
 void Daemon::on_command(const Command& c, TimePoint now) {
   ++counters_.commands;
-  std::string error;
-  bool ok = false;
-  switch (c.letter) {
-    case 'c': ok = dial(c.args, now, error); break;
-    case 'd': ok = disconnect(c.args, now, error); break;
-    default:
-      error = c.letter ? std::string("unknown command '") + c.letter + "'" : "unparsable command line";
-      break;
-  }
-  if (!ok) {
+  const Reply r = execute(c, now);
+  // Only the first word of the arguments: connect-lac may carry a password.
+  const auto words = split_words(c.args);
+  const char* name = command_name(c.letter);
+  const std::string what = (name ? std::string(1, c.letter) + " (" + name + ")" : std::string("?")) +
+                           (words.empty() ? "" : " " + std::string(words.front()));
+  if (!r.ok()) {
     ++counters_.bad_commands;
-    LOG_ERROR("command FIFO: %c %s: %s", c.letter ? c.letter : '?', c.args.c_str(), error.c_str());
+    LOG_ERROR("command FIFO: %s: %s", what.c_str(), r.lines.empty() ? "error" : r.lines.front().c_str());
+  } else if (c.reply_fifo.empty()) {
+    // No one to answer: what a query found goes to the log.
+    for (size_t i = 1; i < r.lines.size(); ++i) LOG_NOTICE("command FIFO: %s: %s", what.c_str(), r.lines[i].c_str());
   }
-  if (!c.reply_fifo.empty()) CommandFifo::reply(c.reply_fifo, ok ? "00 OK\n" : "01 " + error + "\n");
+  if (!c.reply_fifo.empty() && !CommandFifo::reply(c.reply_fifo, format_reply(r)))
+    LOG_WARN("command FIFO: %s: cannot answer into %s (not a FIFO, or no reader)", what.c_str(),
+             c.reply_fifo.c_str());
+}
+
+Reply Daemon::execute(const Command& c, TimePoint now) {
+  switch (c.letter) {
+    case 't': return cmd_tunnel(c.args, now);
+    case 'c': return cmd_call(c.args, now);
+    case 'h': return cmd_hang_up(c.args, now);
+    case 'd': return cmd_disconnect(c.args, now);
+    case 'o': return cmd_outgoing_call(c.args, now);
+    case 'a': return cmd_add(true, c.args, now);
+    case 'z': return cmd_add(false, c.args, now);
+    case 'r': return cmd_remove_lac(c.args, now);
+    case 'w': return cmd_remove_lns(c.args, now);
+    case 's': return cmd_status_lac(c.args);
+    case 'y': return cmd_status_lns(c.args);
+    case 'x': return cmd_available();
+    default: return unknown_command_reply(c.letter);
+  }
+}
+
+namespace {
+
+std::string lower_name(std::string_view s) {
+  std::string out(s);
+  for (char& ch : out) ch = text::lower(ch);
+  return out;
+}
+
+Reply no_such(std::string_view what) { return error_reply("No such tunnel '" + std::string(what) + "'"); }
+
+}  // namespace
+
+TunnelStatus Daemon::status_of(const Tunnel& t, const Endpoint& peer) const {
+  TunnelStatus ts;
+  ts.id = t.local_id();
+  ts.peer_id = t.peer_id();
+  ts.role = role_name(t);
+  ts.peer = peer.to_string();
+  ts.peer_host = t.peer_host_name();
+  ts.state = tunnel_state_name(t.state());
+  for (const auto& [id, s] : t.sessions()) {
+    if (s->closed()) continue;
+    ts.calls.push_back({s->local_id(), s->peer_id(), session_state_name(s->state()),
+                        s->direction() == CallDirection::kIncoming ? "incoming" : "outgoing"});
+  }
+  return ts;
+}
+
+const LnsConfig* Daemon::lns_of(const Tunnel& t, const Endpoint& peer) const {
+  return t.role() == Role::kLns ? config_.lns_for_peer(peer.addr) : nullptr;
+}
+
+Reply Daemon::cmd_tunnel(const std::string& args, TimePoint now) {
+  const auto words = split_words(args);
+  if (words.size() != 1) return error_reply("usage: t <host>[:port]");
+  std::string host(words[0]);
+  uint16_t port = kDefaultPort;
+  if (auto e = parse_endpoint(host, kDefaultPort)) {
+    host = ipv4_to_string(e->addr);
+    port = e->port;
+  }
+  const auto addr = resolve(host);
+  if (!addr) return error_reply("cannot resolve \"" + host + "\"");
+  // An ad-hoc dial-out takes [lac default]'s settings, as in xl2tpd.
+  TunnelSettings s = settings_for(config_.lac_default, host);
+  if (s.challenge && s.secret.empty()) return error_reply("challenge = yes but no secret for \"" + host + "\"");
+  Tunnel* t = engine_->open_tunnel(Endpoint{config_.global.listen_addr, socket_->local_endpoint().port},
+                                   Endpoint{*addr, port}, s, now);
+  driver_->reschedule();
+  if (!t) return error_reply("tunnel limit reached");
+  LOG_NOTICE("command FIFO: tunnel %u to %s:%u", t->local_id(), host.c_str(), port);
+  return Reply{kReplyOk, {"OK", "TUNNEL id=" + std::to_string(t->local_id())}};
+}
+
+Reply Daemon::cmd_call(const std::string& args, TimePoint now) {
+  const auto words = split_words(args);
+  if (words.empty()) return error_reply("usage: c <tunnel id|lac entry> [authname [password]]");
+  const std::string target(words[0]);
+  if (config_.find_lac(target)) {
+    if (words.size() > 1)
+      LOG_NOTICE("connect-lac %s: authname/password given; not used until the pppd handler is in", target.c_str());
+    std::string error;
+    if (!dial(target, now, error)) return error_reply(error);
+    return ok_reply();
+  }
+  const auto id = parse_id(target);
+  if (!id) return no_such(target);
+  Tunnel* t = engine_->tunnel(*id);
+  if (!t || t->dead()) return no_such(target);
+  Session* s = t->place_call("", now);
+  driver_->reschedule();
+  if (!s) return error_reply("tunnel " + target + " is not established, or at its session limit");
+  return Reply{kReplyOk, {"OK", "CALL id=" + std::to_string(s->local_id())}};
+}
+
+Reply Daemon::cmd_hang_up(const std::string& args, TimePoint now) {
+  const auto words = split_words(args);
+  const auto cid = words.size() == 1 ? parse_id(words[0]) : std::nullopt;
+  if (!cid) return error_reply("usage: h <session id>");
+  // Session IDs are unique across tunnels (the Engine allocates them).
+  std::optional<uint16_t> tid;
+  engine_->for_each_tunnel([&](const Tunnel& t, const Endpoint&, const Endpoint&) {
+    if (auto it = t.sessions().find(*cid); it != t.sessions().end() && !it->second->closed()) tid = t.local_id();
+  });
+  if (!tid) return error_reply("No such call " + std::to_string(*cid));
+  engine_->tunnel(*tid)->hang_up(*cid, {result::kAdministrative, 0, "hung up by command"}, now);
+  driver_->reschedule();
+  return ok_reply();
+}
+
+Reply Daemon::cmd_disconnect(const std::string& args, TimePoint now) {
+  const auto words = split_words(args);
+  if (words.size() != 1) return error_reply("usage: d <tunnel id|lac entry>");
+  const std::string target(words[0]);
+  if (config_.find_lac(target)) {
+    std::string error;
+    if (!disconnect(target, now, error)) return error_reply(error);
+    return ok_reply();
+  }
+  const auto id = parse_id(target);
+  Tunnel* t = id ? engine_->tunnel(*id) : nullptr;
+  if (!t || t->dead()) return no_such(target);
+  engine_->close_tunnel(*id, {result::kGeneralClearControl, 0, "disconnected by command"}, now);
+  driver_->reschedule();
+  return ok_reply();
+}
+
+Reply Daemon::cmd_outgoing_call(const std::string& args, TimePoint now) {
+  const auto words = split_words(args);
+  if (words.size() != 2) return error_reply("usage: o <tunnel id|lns entry> <number>");
+  const std::string target(words[0]);
+  Tunnel* t = nullptr;
+  if (const LnsConfig* lns = config_.find_lns(target)) {
+    // The first established tunnel this entry serves.
+    std::optional<uint16_t> tid;
+    engine_->for_each_tunnel([&](const Tunnel& tun, const Endpoint&, const Endpoint& peer) {
+      if (!tid && tun.established() && lns_of(tun, peer) == lns) tid = tun.local_id();
+    });
+    if (!tid) return error_reply("[lns " + lns->name + "] has no established tunnel");
+    t = engine_->tunnel(*tid);
+  } else if (config_.find_lac(target)) {
+    return error_reply("[lac " + target + "]'s tunnel is a LAC's: an outgoing call (OCRQ) is the LNS's to request");
+  } else if (const auto id = parse_id(target)) {
+    t = engine_->tunnel(*id);
+  }
+  if (!t || t->dead()) return no_such(target);
+  if (t->role() != Role::kLns)
+    return error_reply("tunnel " + std::to_string(t->local_id()) +
+                       " is a LAC's: an outgoing call (OCRQ) is the LNS's to request");
+  Session* s = t->place_call(std::string(words[1]), now);
+  driver_->reschedule();
+  if (!s) return error_reply("tunnel " + std::to_string(t->local_id()) + " is not established, or at its session limit");
+  return Reply{kReplyOk, {"OK", "CALL id=" + std::to_string(s->local_id())}};
+}
+
+Reply Daemon::cmd_add(bool lac, const std::string& args, TimePoint now) {
+  const char* kind = lac ? "lac" : "lns";
+  if (split_words(args).empty()) return error_reply(std::string("Configuration parse error: ") + kind + "-name expected");
+  auto parsed = parse_entry_args(args);
+  if (!parsed.value) return error_reply("Configuration parse error: " + parsed.error, kReplyParseError);
+  EntryArgs& e = *parsed.value;
+  if (lac && text::iequals(e.name, "default"))
+    return error_reply("[lac default] is the config file's template for [lac] entries: change it there");
+  auto& added = lac ? added_lac_ : added_lns_;
+  const std::string key = lower_name(e.name);
+  const auto it = added.find(key);
+  const bool exists = lac ? config_.find_lac(e.name) != nullptr : config_.find_lns(e.name) != nullptr;
+  if (exists && it == added.end())
+    return error_reply("[" + std::string(kind) + " " + e.name + "] comes from " + options_.config_path +
+                       ": change it there, or remove it first");
+  e.pairs = merge_pairs(it == added.end() ? std::vector<KeyValue>{} : it->second, e.pairs);
+  // Through the config parser: the keys mean what they mean in the file,
+  // and the errors read the same.
+  auto cfg = parse_config(section_text(kind, e), std::string("add-") + kind);
+  if (!cfg) {
+    Reply r{kReplyParseError, {}};
+    for (const auto& err : cfg.errors()) r.lines.push_back("Configuration parse error: " + err.to_string());
+    return r;
+  }
+  for (const auto& w : cfg->warnings) LOG_WARN("add-%s %s: %s", kind, e.name.c_str(), w.c_str());
+  if (lac) {
+    LacConfig entry = cfg->lac.at(0);
+    auto pos = std::find_if(config_.lac.begin(), config_.lac.end(),
+                            [&](const LacConfig& l) { return text::iequals(l.name, e.name); });
+    if (pos != config_.lac.end()) {
+      entry.name = pos->name;  // lac_tunnels_ is keyed by the name as first given
+      *pos = std::move(entry);
+    } else {
+      config_.lac.push_back(std::move(entry));
+    }
+  } else {
+    LnsConfig entry = cfg->lns.at(0);
+    auto pos = std::find_if(config_.lns.begin(), config_.lns.end(),
+                            [&](const LnsConfig& l) { return text::iequals(l.name, e.name); });
+    if (pos != config_.lns.end()) {
+      entry.name = pos->name;
+      *pos = std::move(entry);
+    } else {
+      config_.lns.push_back(std::move(entry));
+    }
+  }
+  added[key] = e.pairs;
+  LOG_NOTICE("add-%s: [%s %s] with %zu settings", kind, kind, e.name.c_str(), e.pairs.size());
+  if (lac) {
+    const LacConfig* l = config_.find_lac(e.name);
+    if (l && l->autodial && !lac_tunnels_.count(l->name)) {
+      std::string error;
+      if (!dial(l->name, now, error)) LOG_ERROR("autodial [lac %s]: %s", l->name.c_str(), error.c_str());
+    }
+  }
+  return ok_reply();
+}
+
+Reply Daemon::cmd_remove_lac(const std::string& args, TimePoint now) {
+  const auto words = split_words(args);
+  if (words.size() != 1) return error_reply("usage: r <lac entry>");
+  const LacConfig* lac = config_.find_lac(words[0]);
+  if (!lac) return no_such(words[0]);
+  const std::string name = lac->name;
+  if (auto it = lac_tunnels_.find(name); it != lac_tunnels_.end()) {
+    engine_->close_tunnel(it->second, {result::kGeneralClearControl, 0, "entry removed by command"}, now);
+    driver_->reschedule();
+    tunnel_lac_.erase(it->second);
+    lac_tunnels_.erase(it);
+  }
+  std::erase_if(config_.lac, [&](const LacConfig& l) { return l.name == name; });
+  added_lac_.erase(lower_name(name));
+  LOG_NOTICE("remove-lac: [lac %s] removed", name.c_str());
+  return ok_reply();
+}
+
+Reply Daemon::cmd_remove_lns(const std::string& args, TimePoint now) {
+  const auto words = split_words(args);
+  if (words.size() != 1) return error_reply("usage: w <lns entry>");
+  const LnsConfig* lns = config_.find_lns(words[0]);
+  if (!lns) return no_such(words[0]);
+  // The tunnels it serves go with it: StopCCN.
+  std::vector<uint16_t> served;
+  engine_->for_each_tunnel([&](const Tunnel& t, const Endpoint&, const Endpoint& peer) {
+    if (!t.dead() && lns_of(t, peer) == lns) served.push_back(t.local_id());
+  });
+  for (uint16_t id : served) engine_->close_tunnel(id, {result::kGeneralClearControl, 0, "entry removed by command"}, now);
+  if (!served.empty()) driver_->reschedule();
+  const std::string name = lns->name;
+  std::erase_if(config_.lns, [&](const LnsConfig& l) { return &l == lns; });
+  added_lns_.erase(lower_name(name));
+  LOG_NOTICE("remove-lns: [lns %s] removed, %zu tunnels closed", name.c_str(), served.size());
+  return ok_reply();
+}
+
+Reply Daemon::cmd_status_lac(const std::string& args) const {
+  const auto words = split_words(args);
+  if (words.size() != 1) return error_reply("usage: s <lac entry>");
+  const LacConfig* lac = config_.find_lac(words[0]);
+  if (!lac) return no_such(words[0]);
+  LacStatus st;
+  st.name = lac->name;
+  if (!lac->lns.empty()) st.lns = lac->lns.front().host + ":" + std::to_string(lac->lns.front().port);
+  if (auto it = lac_tunnels_.find(lac->name); it != lac_tunnels_.end())
+    engine_->for_each_tunnel([&](const Tunnel& t, const Endpoint&, const Endpoint& peer) {
+      if (t.local_id() == it->second) st.tunnel = status_of(t, peer);
+    });
+  return lac_status_reply(st);
+}
+
+Reply Daemon::cmd_status_lns(const std::string& args) const {
+  const auto words = split_words(args);
+  if (words.size() != 1) return error_reply("usage: y <lns entry>");
+  const LnsConfig* lns = config_.find_lns(words[0]);
+  if (!lns) return error_reply("Error: Could not find lns '" + std::string(words[0]) + "'");
+  std::vector<TunnelStatus> tunnels;
+  engine_->for_each_tunnel([&](const Tunnel& t, const Endpoint&, const Endpoint& peer) {
+    if (!t.dead() && lns_of(t, peer) == lns) tunnels.push_back(status_of(t, peer));
+  });
+  return lns_status_reply(lns->name, tunnels);
+}
+
+Reply Daemon::cmd_available() const {
+  std::vector<std::string> lns_names, lac_names;
+  for (const LnsConfig& l : config_.lns) lns_names.push_back(l.name);
+  for (const LacConfig& l : config_.lac) lac_names.push_back(l.name);
+  std::vector<TunnelStatus> tunnels;
+  engine_->for_each_tunnel([&](const Tunnel& t, const Endpoint&, const Endpoint& peer) {
+    if (!t.dead()) tunnels.push_back(status_of(t, peer));
+  });
+  return available_reply(lns_names, lac_names, tunnels);
+}
+
+void Daemon::link_classic_fifo() {
+  if (options_.fifo_path != kDefaultFifoPath || options_.classic_fifo_link.empty()) return;
+  const std::string& link = options_.classic_fifo_link;
+  struct stat st;
+  if (lstat(link.c_str(), &st) == 0) {
+    // Ours from a previous run (it points at our path): replace it.
+    // Anything else (a classic l2tpd's live FIFO, a file) is left alone.
+    char target[PATH_MAX];
+    const ssize_t n = S_ISLNK(st.st_mode) ? readlink(link.c_str(), target, sizeof target - 1) : -1;
+    if (n < 0 || std::string_view(target, static_cast<size_t>(n)) != options_.fifo_path) {
+      LOG_WARN("%s exists and is not our symlink: the FIFO is only at %s", link.c_str(), options_.fifo_path.c_str());
+      return;
+    }
+    unlink(link.c_str());
+  }
+  if (symlink(options_.fifo_path.c_str(), link.c_str()) != 0) {
+    LOG_WARN("cannot link %s to %s: %s", link.c_str(), options_.fifo_path.c_str(), std::strerror(errno));
+    return;
+  }
+  classic_link_ = link;
 }
 
 void Daemon::tunnel_up(const Tunnel& t) {

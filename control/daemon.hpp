@@ -10,6 +10,7 @@
 #include <string>
 
 #include "control/command_fifo.hpp"
+#include "control/commands.hpp"
 #include "control/config.hpp"
 #include "control/engine.hpp"
 #include "control/engine_driver.hpp"
@@ -19,10 +20,16 @@
 
 namespace l2tp::control {
 
+// Where Debian's xl2tpd-control looks when given no -c.
+inline constexpr const char* kDefaultFifoPath = "/var/run/xl2tpd/l2tp-control";
+
 struct DaemonOptions {
   std::string config_path = "/etc/xl2tpd/xl2tpd.conf";
   std::string secrets_path;  // empty: [global] "auth file"
-  std::string fifo_path = "/var/run/xl2tpd/l2tp-control";
+  std::string fifo_path = kDefaultFifoPath;
+  // When the FIFO is at kDefaultFifoPath, a symlink here names it too (the
+  // classic l2tpd's path); removed at exit if it is still ours.
+  std::string classic_fifo_link = "/var/run/l2tp-control";
   std::string pid_file = "/var/run/l2tpd.pid";
   bool foreground = false;
   Duration shutdown_grace = 3s;  // SIGTERM: wait this long for StopCCN acks
@@ -44,8 +51,10 @@ class Daemon : public ControlObserver {
   // Runs until SIGTERM or SIGINT; returns the exit status.
   int run();
 
-  // The command FIFO's commands (also for tests).
+  // The command FIFO's commands (also for tests): the reply goes to
+  // c.reply_fifo when there is one, and to the log.
   void on_command(const Command& c, TimePoint now);
+  Reply execute(const Command& c, TimePoint now);
 
   // ControlObserver
   void tunnel_up(const Tunnel& t) override;
@@ -64,6 +73,22 @@ class Daemon : public ControlObserver {
   std::string our_host_name(const EndpointConfig& e) const;
   bool dial(const std::string& lac_name, TimePoint now, std::string& error);
   bool disconnect(const std::string& lac_name, TimePoint now, std::string& error);
+  // The commands (commands.hpp says what each takes and answers).
+  Reply cmd_tunnel(const std::string& args, TimePoint now);
+  Reply cmd_call(const std::string& args, TimePoint now);
+  Reply cmd_hang_up(const std::string& args, TimePoint now);
+  Reply cmd_disconnect(const std::string& args, TimePoint now);
+  Reply cmd_outgoing_call(const std::string& args, TimePoint now);
+  Reply cmd_add(bool lac, const std::string& args, TimePoint now);
+  Reply cmd_remove_lac(const std::string& args, TimePoint now);
+  Reply cmd_remove_lns(const std::string& args, TimePoint now);
+  Reply cmd_status_lac(const std::string& args) const;
+  Reply cmd_status_lns(const std::string& args) const;
+  Reply cmd_available() const;
+  TunnelStatus status_of(const Tunnel& t, const Endpoint& peer) const;
+  // The [lns] entry a tunnel we answered is served by (as decide() chose).
+  const LnsConfig* lns_of(const Tunnel& t, const Endpoint& peer) const;
+  void link_classic_fifo();
   void begin_shutdown(TimePoint now);
   void log_status() const;
 
@@ -78,6 +103,10 @@ class Daemon : public ControlObserver {
   std::unique_ptr<CommandFifo> fifo_;
   std::map<std::string, uint16_t> lac_tunnels_;  // [lac NAME] -> its tunnel
   std::map<uint16_t, std::string> tunnel_lac_;   // and back
+  // Entries added by add-lac / add-lns, by lower-cased name: their pairs,
+  // which a later add-* on the same name extends.
+  std::map<std::string, std::vector<KeyValue>> added_lac_, added_lns_;
+  std::string classic_link_;  // the symlink we made, to remove at exit
   DaemonCounters counters_;
   bool shutting_down_ = false;
   std::optional<TimePoint> shutdown_deadline_;
