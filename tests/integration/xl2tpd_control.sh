@@ -35,15 +35,8 @@ LNS_PORT=$((20000 + $$ % 20000))
 LAC_PORT=$((LNS_PORT + 1))
 SYM_PORT=$((LNS_PORT + 2))
 
-# wait_log FILE REGEX [SECONDS]
-wait_log() {
-  local deadline=$((SECONDS + ${3:-10}))
-  while ((SECONDS < deadline)); do
-    grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
+# shellcheck source=tests/integration/lib.bash
+source tests/integration/lib.bash  # the cwd is the repo root
 
 # start NAME CONF [extra options]: our daemon in the foreground.
 start() {

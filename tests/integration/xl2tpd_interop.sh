@@ -59,15 +59,8 @@ STUB
 chmod +x "$W/fakepppd"
 touch "$W/options"
 
-# wait_log FILE REGEX [SECONDS]
-wait_log() {
-  local deadline=$((SECONDS + ${3:-10}))
-  while ((SECONDS < deadline)); do
-    grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
+# shellcheck source=tests/integration/lib.bash
+source tests/integration/lib.bash  # the cwd is the repo root
 
 # start_ours NS NAME CONF [SECRETS]: our daemon in the foreground, in NS.
 start_ours() {
