@@ -163,6 +163,11 @@ bool Daemon::dial(const std::string& lac_name, TimePoint now, std::string& error
 bool Daemon::disconnect(const std::string& lac_name, TimePoint now, std::string& error) {
   const LacConfig* lac = config_.find_lac(lac_name);
   auto it = lac ? lac_tunnels_.find(lac->name) : lac_tunnels_.end();
+  // A disconnect also stops a redial that is waiting.
+  const bool was_waiting = lac && cancel_redial(lac->name);
+  if (lac) redials_.erase(lac->name);
+  if (it == lac_tunnels_.end() && was_waiting) return true;
+  if (it != lac_tunnels_.end()) closed_by_us_.insert(lac->name);
   if (it == lac_tunnels_.end()) {
     error = lac ? "[lac " + lac->name + "] is not connected" : "no [lac " + lac_name + "]";
     return false;
@@ -312,6 +317,7 @@ Reply Daemon::cmd_disconnect(const std::string& args, TimePoint now) {
   const auto id = parse_id(target);
   Tunnel* t = id ? engine_->tunnel(*id) : nullptr;
   if (!t || t->dead()) return no_such(target);
+  if (auto lac = tunnel_lac_.find(*id); lac != tunnel_lac_.end()) closed_by_us_.insert(lac->second);  // no redial
   engine_->close_tunnel(*id, {result::kGeneralClearControl, 0, "disconnected by command"}, now);
   driver_->reschedule();
   return ok_reply();
@@ -409,6 +415,8 @@ Reply Daemon::cmd_remove_lac(const std::string& args, TimePoint now) {
   const LacConfig* lac = config_.find_lac(words[0]);
   if (!lac) return no_such(words[0]);
   const std::string name = lac->name;
+  cancel_redial(name);
+  redials_.erase(name);
   if (auto it = lac_tunnels_.find(name); it != lac_tunnels_.end()) {
     engine_->close_tunnel(it->second, {result::kGeneralClearControl, 0, "entry removed by command"}, now);
     driver_->reschedule();
@@ -512,14 +520,51 @@ void Daemon::tunnel_down(const Tunnel& t, const wire::ResultCode& why) {
   LOG_NOTICE("tunnel %u down: result %u error %u \"%s\"", t.local_id(), why.result, why.error.value_or(0),
              why.message.c_str());
   if (auto it = tunnel_lac_.find(t.local_id()); it != tunnel_lac_.end()) {
-    lac_tunnels_.erase(it->second);
+    const std::string name = it->second;
+    lac_tunnels_.erase(name);
     tunnel_lac_.erase(it);
+    const bool ours = closed_by_us_.erase(name) > 0;
+    if (!ours && !shutting_down_) schedule_redial(name, loop_.now());
   }
+}
+
+void Daemon::schedule_redial(const std::string& lac_name, TimePoint now) {
+  const LacConfig* lac = config_.find_lac(lac_name);
+  if (!lac || !lac->redial || redial_timers_.count(lac->name)) return;
+  unsigned& done = redials_[lac->name];
+  if (lac->max_redials && done >= lac->max_redials) {
+    LOG_NOTICE("[lac %s]: not redialling: %u redials in a row (max redials)", lac->name.c_str(), done);
+    redials_.erase(lac->name);
+    return;
+  }
+  ++done;
+  LOG_NOTICE("[lac %s]: redialling in %lld s (%u%s)", lac->name.c_str(),
+             static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(lac->redial_timeout).count()),
+             done, lac->max_redials ? (" of " + std::to_string(lac->max_redials)).c_str() : "");
+  const std::string name = lac->name;
+  redial_timers_[name] = loop_.add_timer(now + lac->redial_timeout, [this, name](TimePoint t) {
+    redial_timers_.erase(name);
+    std::string error;
+    if (!dial(name, t, error)) {
+      LOG_ERROR("[lac %s]: redial: %s", name.c_str(), error.c_str());
+      schedule_redial(name, t);  // counts as one more attempt
+    }
+  });
+}
+
+bool Daemon::cancel_redial(const std::string& lac_name) {
+  auto it = redial_timers_.find(lac_name);
+  if (it == redial_timers_.end()) return false;
+  loop_.cancel_timer(it->second);
+  redial_timers_.erase(it);
+  return true;
 }
 
 void Daemon::session_up(const Session& s) {
   LOG_NOTICE("session %u up on tunnel %u (peer session %u, %s call)", s.local_id(), s.tunnel().local_id(),
              s.peer_id(), s.direction() == CallDirection::kIncoming ? "incoming" : "outgoing");
+  // A call that came up ends a run of redials.
+  if (auto it = tunnel_lac_.find(s.tunnel().local_id()); it != tunnel_lac_.end()) redials_.erase(it->second);
 }
 
 void Daemon::session_down(const Session& s, const wire::ResultCode& why) {

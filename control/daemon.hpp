@@ -5,6 +5,7 @@
 // the classic daemon did.
 
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -90,6 +91,8 @@ class Daemon : public ControlObserver {
   const LnsConfig* lns_of(const Tunnel& t, const Endpoint& peer) const;
   void link_classic_fifo();
   void begin_shutdown(TimePoint now);
+  void schedule_redial(const std::string& lac_name, TimePoint now);
+  bool cancel_redial(const std::string& lac_name);
   void log_status() const;
 
   Config config_;
@@ -103,6 +106,13 @@ class Daemon : public ControlObserver {
   std::unique_ptr<CommandFifo> fifo_;
   std::map<std::string, uint16_t> lac_tunnels_;  // [lac NAME] -> its tunnel
   std::map<uint16_t, std::string> tunnel_lac_;   // and back
+  // xl2tpd's redial: a [lac] whose tunnel went down by the peer's or the
+  // network's doing is dialled again after "redial timeout", at most
+  // "max redials" times in a row (0: no limit); a call that comes up resets
+  // the count. Not after our own disconnect.
+  std::map<std::string, unsigned> redials_;
+  std::map<std::string, TimerId> redial_timers_;
+  std::set<std::string> closed_by_us_;
   // Entries added by add-lac / add-lns, by lower-cased name: their pairs,
   // which a later add-* on the same name extends.
   std::map<std::string, std::vector<KeyValue>> added_lac_, added_lns_;
