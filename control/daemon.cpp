@@ -122,6 +122,19 @@ PeerDecision Daemon::decide(const DatagramMeta& from, const std::string& host_na
   return {s, ""};
 }
 
+Tunnel* Daemon::open_to(const EndpointConfig& entry, const std::string& host, const Endpoint& peer, TimePoint now,
+                        std::string& error) {
+  TunnelSettings s = settings_for(entry, host);
+  if (s.challenge && s.secret.empty()) {
+    error = "challenge = yes but no secret for \"" + host + "\"";
+    return nullptr;
+  }
+  Tunnel* t = engine_->open_tunnel(Endpoint{config_.global.listen_addr, socket_->local_endpoint().port}, peer, s, now);
+  driver_->reschedule();
+  if (!t) error = "tunnel limit reached";
+  return t;
+}
+
 bool Daemon::dial(const std::string& lac_name, TimePoint now, std::string& error) {
   const LacConfig* lac = config_.find_lac(lac_name);
   if (!lac) {
@@ -141,18 +154,8 @@ bool Daemon::dial(const std::string& lac_name, TimePoint now, std::string& error
     error = "cannot resolve lns \"" + lac->lns.front().host + "\"";
     return false;
   }
-  TunnelSettings s = settings_for(*lac, lac->lns.front().host);
-  if (s.challenge && s.secret.empty()) {
-    error = "challenge = yes but no secret for \"" + lac->lns.front().host + "\"";
-    return false;
-  }
-  Tunnel* t = engine_->open_tunnel(Endpoint{config_.global.listen_addr, socket_->local_endpoint().port},
-                                   Endpoint{*addr, lac->lns.front().port}, s, now);
-  driver_->reschedule();
-  if (!t) {
-    error = "tunnel limit reached";
-    return false;
-  }
+  Tunnel* t = open_to(*lac, lac->lns.front().host, Endpoint{*addr, lac->lns.front().port}, now, error);
+  if (!t) return false;
   lac_tunnels_[lac->name] = t->local_id();
   tunnel_lac_[t->local_id()] = lac->name;
   LOG_NOTICE("[lac %s]: connecting to %s (tunnel %u)", lac->name.c_str(), lac->lns.front().host.c_str(),
@@ -259,12 +262,9 @@ Reply Daemon::cmd_tunnel(const std::string& args, TimePoint now) {
   const auto addr = resolve(host);
   if (!addr) return error_reply("cannot resolve \"" + host + "\"");
   // An ad-hoc dial-out takes [lac default]'s settings, as in xl2tpd.
-  TunnelSettings s = settings_for(config_.lac_default, host);
-  if (s.challenge && s.secret.empty()) return error_reply("challenge = yes but no secret for \"" + host + "\"");
-  Tunnel* t = engine_->open_tunnel(Endpoint{config_.global.listen_addr, socket_->local_endpoint().port},
-                                   Endpoint{*addr, port}, s, now);
-  driver_->reschedule();
-  if (!t) return error_reply("tunnel limit reached");
+  std::string error;
+  Tunnel* t = open_to(config_.lac_default, host, Endpoint{*addr, port}, now, error);
+  if (!t) return error_reply(error);
   LOG_NOTICE("command FIFO: tunnel %u to %s:%u", t->local_id(), host.c_str(), port);
   return Reply{kReplyOk, {"OK", "TUNNEL id=" + std::to_string(t->local_id())}};
 }

@@ -72,6 +72,10 @@ class Daemon : public ControlObserver {
   PeerDecision decide(const DatagramMeta& from, const std::string& host_name);
   TunnelSettings settings_for(const EndpointConfig& e, const std::string& peer_host) const;
   std::string our_host_name(const EndpointConfig& e) const;
+  // Opens a tunnel with an entry's settings (and the secret for host); on
+  // failure nullptr and why in error.
+  Tunnel* open_to(const EndpointConfig& entry, const std::string& host, const Endpoint& peer, TimePoint now,
+                  std::string& error);
   bool dial(const std::string& lac_name, TimePoint now, std::string& error);
   bool disconnect(const std::string& lac_name, TimePoint now, std::string& error);
   // The commands (commands.hpp says what each takes and answers).
