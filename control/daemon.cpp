@@ -663,6 +663,29 @@ void Daemon::start_ppp(const Session& s, TimePoint now) {
     if (!sess || !engine_->send_ppp(*sess, frame, loop_.now())) ++counters_.ppp_frames_unsent;
   };
   ev.ended = [this, sid](const std::string& why) { ppp_ended(sid, why); };
+  ev.link = [sid](PppEvent e, const PppLinkState& st) {
+    // What the data plane's handoff will act on; logged meanwhile.
+    switch (e) {
+      case PppEvent::kLcpUp:
+        LOG_NOTICE("session %u: LCP up, MRU %u (peer) / %u (pppd)", sid, st.peer_mru, st.local_mru);
+        break;
+      case PppEvent::kAuthenticated:
+        if (!st.peer_auth_name.empty()) LOG_NOTICE("session %u: peer authenticated as \"%s\"", sid, st.peer_auth_name.c_str());
+        if (!st.local_auth_name.empty()) LOG_NOTICE("session %u: authenticated to the peer as \"%s\"", sid, st.local_auth_name.c_str());
+        break;
+      case PppEvent::kIpcpUp:
+        LOG_NOTICE("session %u: IPCP up, peer %s, local %s", sid, ipv4_to_string(st.peer_ipv4).c_str(),
+                   ipv4_to_string(st.local_ipv4).c_str());
+        break;
+      case PppEvent::kIpv6cpUp:
+        LOG_NOTICE("session %u: IPV6CP up, peer interface id %016llx, local %016llx", sid,
+                   static_cast<unsigned long long>(st.peer_interface_id),
+                   static_cast<unsigned long long>(st.local_interface_id));
+        break;
+      default:
+        LOG_NOTICE("session %u: %s", sid, ppp_event_name(e));
+    }
+  };
   auto spawned = PppdHandler::spawn(loop_, std::move(po), std::move(ev));
   if (!spawned.handler) {
     ++counters_.pppd_spawn_failures;
