@@ -735,18 +735,57 @@ void Daemon::reap_children() {
 }
 
 void Daemon::log_status() const {
-  LOG_NOTICE("status: %zu tunnels, %zu sessions; %llu datagrams, %llu bad version, %llu malformed, %llu unknown "
-             "tunnel, %llu refused",
-             engine_->tunnel_count(), engine_->session_count(),
-             static_cast<unsigned long long>(engine_->counters().datagrams),
-             static_cast<unsigned long long>(engine_->counters().bad_version),
-             static_cast<unsigned long long>(engine_->counters().malformed),
-             static_cast<unsigned long long>(engine_->counters().unknown_tunnel),
-             static_cast<unsigned long long>(engine_->counters().tunnels_refused));
-  engine_->for_each_tunnel([](const Tunnel& t, const Endpoint&, const Endpoint& peer) {
-    LOG_NOTICE("  tunnel %u %s %s peer %s (%s) tunnel %u, %zu sessions", t.local_id(), role_name(t),
-               tunnel_state_name(t.state()), peer.to_string().c_str(), t.peer_host_name().c_str(), t.peer_id(),
-               t.sessions().size());
+  const TimePoint now = loop_.now();
+  auto age = [now](TimePoint t) { return static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(now - t).count()); };
+  const EngineCounters& ec = engine_->counters();
+  LOG_NOTICE("status: %zu tunnels, %zu sessions, %zu pppds, %zu pool addresses in use; %llu datagrams, %llu bad "
+             "version, %llu malformed, %llu unknown tunnel, %llu tunnels refused, data %llu in / %llu out, %llu for "
+             "no session",
+             engine_->tunnel_count(), engine_->session_count(), calls_.size(), addresses_.used(),
+             static_cast<unsigned long long>(ec.datagrams), static_cast<unsigned long long>(ec.bad_version),
+             static_cast<unsigned long long>(ec.malformed), static_cast<unsigned long long>(ec.unknown_tunnel),
+             static_cast<unsigned long long>(ec.tunnels_refused), static_cast<unsigned long long>(ec.data_in),
+             static_cast<unsigned long long>(ec.data_out), static_cast<unsigned long long>(ec.data_unknown));
+  LOG_NOTICE("status: pppd %llu started, %llu exited, %llu failed to start; %llu calls refused for an empty pool; "
+             "PPP frames dropped: %llu without pppd, %llu after the session",
+             static_cast<unsigned long long>(counters_.pppd_started),
+             static_cast<unsigned long long>(counters_.pppd_exits),
+             static_cast<unsigned long long>(counters_.pppd_spawn_failures),
+             static_cast<unsigned long long>(counters_.address_pool_empty),
+             static_cast<unsigned long long>(counters_.ppp_frames_unhandled),
+             static_cast<unsigned long long>(counters_.ppp_frames_unsent));
+  engine_->for_each_tunnel([&](const Tunnel& t, const Endpoint&, const Endpoint& peer) {
+    const TransportCounters& tc = t.transport().counters();
+    LOG_NOTICE("  tunnel %u %s %s peer %s (%s) tunnel %u, %zu sessions; control %llu sent, %llu retransmitted, "
+               "%llu received, %llu duplicates, %llu out of order, rto %lld ms, window %u/%u",
+               t.local_id(), role_name(t), tunnel_state_name(t.state()), peer.to_string().c_str(),
+               t.peer_host_name().c_str(), t.peer_id(), t.sessions().size(),
+               static_cast<unsigned long long>(tc.sent), static_cast<unsigned long long>(tc.retransmitted),
+               static_cast<unsigned long long>(tc.received), static_cast<unsigned long long>(tc.duplicates),
+               static_cast<unsigned long long>(tc.out_of_order),
+               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(t.transport().rto()).count()),
+               t.transport().congestion_window(), t.transport().peer_window());
+    for (const auto& [sid, sp] : t.sessions()) {
+      const Session& s = *sp;
+      auto c = calls_.find(sid);
+      if (c == calls_.end()) {
+        LOG_NOTICE("    session %u %s peer session %u, age %lld s, no pppd", sid, session_state_name(s.state()),
+                   s.peer_id(), age(s.created()));
+        continue;
+      }
+      const PppdHandler& h = *c->second.pppd;
+      const PppLinkState& ls = h.link_state();
+      const PppdCounters& pc = h.counters();
+      LOG_NOTICE("    session %u %s peer session %u, age %lld s, pppd %d on %s, LCP %s%s%s, IPCP %s %s/%s, "
+                 "frames %llu in (%llu B) / %llu out (%llu B), %llu dropped",
+                 sid, session_state_name(s.state()), s.peer_id(), age(s.created()), static_cast<int>(h.pid()),
+                 h.tty_name().c_str(), ls.lcp_up ? "up" : "down",
+                 ls.peer_auth_name.empty() ? "" : ", user ", ls.peer_auth_name.c_str(), ls.ipcp_up ? "up" : "down",
+                 ipv4_to_string(ls.peer_ipv4).c_str(), ipv4_to_string(ls.local_ipv4).c_str(),
+                 static_cast<unsigned long long>(pc.frames_from_peer), static_cast<unsigned long long>(pc.bytes_from_peer),
+                 static_cast<unsigned long long>(pc.frames_to_peer), static_cast<unsigned long long>(pc.bytes_to_peer),
+                 static_cast<unsigned long long>(pc.dropped_queue_full + pc.dropped_closed));
+    }
   });
 }
 
