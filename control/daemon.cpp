@@ -1,7 +1,9 @@
 #include "control/daemon.hpp"
 
 #include <limits.h>
+#include <ifaddrs.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,18 +66,7 @@ Daemon::Daemon(Config config, Secrets secrets, const DaemonOptions& options)
   loop_.add_signal(SIGUSR1, [this](int, TimePoint) { log_status(); });
   // pppd children: signals coalesce, so every live one is asked.
   loop_.add_signal(SIGCHLD, [this](int, TimePoint) { reap_children(); });
-  loop_.add_signal(SIGHUP, [this](int, TimePoint) {
-    // Secrets are re-read; the rest of the configuration needs a restart
-    // for now (what may change under live tunnels is a later issue's).
-    const std::string path = options_.secrets_path.empty() ? config_.global.auth_file : options_.secrets_path;
-    auto s = Secrets::load(path);
-    if (!s) {
-      for (const auto& e : s.errors()) LOG_ERROR("SIGHUP: %s (keeping the old secrets)", e.to_string().c_str());
-      return;
-    }
-    secrets_ = std::move(*s);
-    LOG_NOTICE("SIGHUP: re-read %zu secrets from %s", secrets_.entries().size(), path.c_str());
-  });
+  loop_.add_signal(SIGHUP, [this](int, TimePoint now) { reload(now); });
   for (const LacConfig& lac : config_.lac)
     if (lac.autodial) {
       std::string error;
@@ -83,6 +74,114 @@ Daemon::Daemon(Config config, Secrets secrets, const DaemonOptions& options)
     }
   LOG_NOTICE("listening on %s (socket mode), command FIFO %s", socket_->local_endpoint().to_string().c_str(),
              options_.fifo_path.c_str());
+  announce();
+}
+
+void Daemon::reload(TimePoint now) {
+  // The secrets first: they stand alone.
+  const std::string spath = options_.secrets_path.empty() ? config_.global.auth_file : options_.secrets_path;
+  if (auto sec = Secrets::load(spath)) {
+    secrets_ = std::move(*sec);
+    LOG_NOTICE("SIGHUP: re-read %zu secrets from %s", secrets_.entries().size(), spath.c_str());
+  } else {
+    for (const auto& e : sec.errors()) LOG_ERROR("SIGHUP: %s (keeping the old secrets)", e.to_string().c_str());
+  }
+
+  auto loaded = access(options_.config_path.c_str(), F_OK) != 0 && options_.builtin_lns
+                    ? parse_config("", options_.config_path)
+                    : load_config(options_.config_path);
+  if (!loaded) {
+    for (const auto& e : loaded.errors()) LOG_ERROR("SIGHUP: %s", e.to_string().c_str());
+    LOG_ERROR("SIGHUP: %s not reloaded: the running configuration stays", options_.config_path.c_str());
+    return;
+  }
+  Config next = std::move(*loaded);
+  for (const auto& w : next.warnings) LOG_WARN("SIGHUP: %s", w.c_str());
+  const bool builtin = configures_nothing(next);
+  if (builtin) next.lns = std::move(parse_config(kBuiltinLnsSection, kBuiltinLnsName)->lns);
+
+  // What the running sockets, ID pools and data plane were built from
+  // stays as it is until a restart; say so for each.
+  std::vector<std::string> restart;
+  GlobalConfig& g = next.global;
+  const GlobalConfig& old = config_.global;
+  auto keep = [&](auto& now_value, const auto& running, const char* key) {
+    if (now_value == running) return;
+    restart.emplace_back(key);
+    now_value = running;
+  };
+  keep(g.listen_addr, old.listen_addr, "listen-addr");
+  keep(g.port, old.port, "port");
+  keep(g.max_tunnels, old.max_tunnels, "max tunnels");
+  keep(g.max_sessions, old.max_sessions, "max sessions");
+  keep(g.hold_time, old.hold_time, "hold time");
+  keep(next.dataplane, config_.dataplane, "[dataplane]");
+
+  // Entries added through the FIFO live on, unless the file now has an
+  // entry of that name: the file wins.
+  for (bool lac : {true, false}) {
+    auto& added = lac ? added_lac_ : added_lns_;
+    const char* kind = lac ? "lac" : "lns";
+    for (auto it = added.begin(); it != added.end();) {
+      const bool in_file = lac ? next.find_lac(it->first) != nullptr : next.find_lns(it->first) != nullptr;
+      if (in_file) {
+        LOG_WARN("SIGHUP: [%s %s] is in %s now: the entry added with add-%s is replaced by it", kind,
+                 it->first.c_str(), options_.config_path.c_str(), kind);
+        it = added.erase(it);
+        continue;
+      }
+      auto cfg = parse_config(section_text(kind, EntryArgs{it->first, it->second}), std::string("add-") + kind);
+      if (cfg && lac) next.lac.push_back(std::move(cfg->lac.at(0)));
+      if (cfg && !lac) next.lns.push_back(std::move(cfg->lns.at(0)));
+      ++it;
+    }
+  }
+
+  config_ = std::move(next);
+  options_.builtin_lns = builtin;
+  LOG_NOTICE("SIGHUP: reloaded %s: %zu [lns], %zu [lac]%s; new tunnels and calls use it, established ones keep "
+             "their settings",
+             options_.config_path.c_str(), config_.lns.size(), config_.lac.size(), builtin ? " (built-in LNS)" : "");
+  if (!restart.empty()) {
+    std::string keys;
+    for (const auto& k : restart) keys += (keys.empty() ? "" : ", ") + k;
+    LOG_WARN("SIGHUP: changed, but only a restart applies them (running values kept): %s", keys.c_str());
+  }
+  // [lac] entries to dial now: autodial ones not connected or waiting.
+  for (const LacConfig& lac : config_.lac) {
+    if (!lac.autodial || lac_tunnels_.count(lac.name) || redial_timers_.count(lac.name)) continue;
+    std::string error;
+    if (!dial(lac.name, now, error)) LOG_ERROR("SIGHUP: autodial [lac %s]: %s", lac.name.c_str(), error.c_str());
+  }
+}
+
+void Daemon::announce() const {
+  if (config_.lns.empty()) return;
+  // The addresses a LAC can use: the one we are bound to, or every IPv4
+  // address of the box (outside ones first).
+  std::vector<std::string> addrs;
+  if (config_.global.listen_addr != 0) {
+    addrs.push_back(ipv4_to_string(config_.global.listen_addr));
+  } else if (ifaddrs* list = nullptr; getifaddrs(&list) == 0) {
+    std::vector<std::string> loopback;
+    for (ifaddrs* i = list; i; i = i->ifa_next) {
+      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+      const uint32_t a = ntohl(reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr);
+      ((a >> 24) == 127 ? loopback : addrs).push_back(ipv4_to_string(a));
+    }
+    freeifaddrs(list);
+    addrs.insert(addrs.end(), loopback.begin(), loopback.end());
+  }
+  std::string where;
+  for (const auto& a : addrs) where += (where.empty() ? "" : ", ") + a;
+  const unsigned port = socket_->local_endpoint().port;
+  LOG_NOTICE("LNS: LACs reach this box at UDP port %u of %s", port, where.empty() ? "(no IPv4 address)" : where.c_str());
+  if (!options_.builtin_lns || addrs.empty()) return;
+  const std::string lns = addrs.front() + (port == kDefaultPort ? "" : ":" + std::to_string(port));
+  LOG_NOTICE("LNS: an xl2tpd LAC dials it with: xl2tpd-control add-lac l2tpd lns=%s; xl2tpd-control connect-lac l2tpd",
+             lns.c_str());
+  LOG_NOTICE("LNS: or in its xl2tpd.conf: [lac l2tpd] lns = %s, autodial = yes (no tunnel or PPP authentication; "
+             "subscribers get 10.9.0.10-10.9.0.254, this end is 10.9.0.1)", lns.c_str());
 }
 
 Daemon::~Daemon() {
