@@ -375,8 +375,14 @@ Reply Daemon::cmd_call(const std::string& args, TimePoint now) {
   if (words.empty()) return error_reply("usage: c <tunnel id|lac entry> [authname [password]]");
   const std::string target(words[0]);
   if (config_.find_lac(target)) {
-    if (words.size() > 1)
-      LOG_NOTICE("connect-lac %s: authname/password given; not used until the pppd handler is in", target.c_str());
+    // xl2tpd's connect-lac NAME [authname [password]]: kept with the entry
+    // (redials use them too) and handed to its pppd: `name`, and the
+    // password through a pipe to the passwordfd plugin, never on argv.
+    if (words.size() > 1) {
+      LacCredentials& cred = lac_credentials_[config_.find_lac(target)->name];
+      cred.authname = std::string(words[1]);
+      cred.password = words.size() > 2 ? std::string(words[2]) : std::string();
+    }
     std::string error;
     if (!dial(target, now, error)) return error_reply(error);
     return ok_reply();
@@ -706,6 +712,7 @@ void Daemon::start_ppp(const Session& s, TimePoint now) {
   call.started = now;
   PppdConfig pc;
   const EndpointConfig* entry = nullptr;
+  std::string authname, password;  // a LAC's, from connect-lac
   if (s.tunnel().role() == Role::kLns) {
     const LnsConfig* lns = lns_of(s.tunnel(), *peer);
     if (!lns) return hang_up(result::kAdministrative, "no [lns] entry serves " + peer->to_string() + " any more");
@@ -736,12 +743,16 @@ void Daemon::start_ppp(const Session& s, TimePoint now) {
     if (auto it = tunnel_lac_.find(tid); it != tunnel_lac_.end()) lac = config_.find_lac(it->second);
     if (!lac) lac = &config_.lac_default;
     entry = lac;
+    if (auto cred = lac_credentials_.find(lac->name); cred != lac_credentials_.end()) {
+      authname = cred->second.authname;
+      password = cred->second.password;
+    }
     pc.local_ip = lac->local_ip;
     pc.remote_ip = lac->remote_ip;
     pc.defaultroute = lac->defaultroute;
   }
   pc.pppoptfile = entry->pppoptfile;
-  pc.name = entry->auth_name;
+  pc.name = authname.empty() ? entry->auth_name : authname;
   pc.require_pap = entry->require_pap;
   pc.require_chap = entry->require_chap;
   pc.require_authentication = entry->require_authentication;
@@ -755,6 +766,7 @@ void Daemon::start_ppp(const Session& s, TimePoint now) {
   po.path = options_.pppd_path;
   po.args = pppd_arguments(pc);
   po.kill_grace = options_.pppd_kill_grace;
+  po.password = std::move(password);
   PppEvents ev;
   ev.frame_to_peer = [this, sid, tid](std::span<const uint8_t> frame) {
     Tunnel* t = engine_->tunnel(tid);

@@ -149,6 +149,11 @@ class Daemon : public ControlObserver {
   // "max redials" times in a row (0: no limit); a call that comes up resets
   // the count. Not after our own disconnect.
   std::map<std::string, unsigned> redials_;
+  // connect-lac NAME authname password, by [lac] name.
+  struct LacCredentials {
+    std::string authname, password;
+  };
+  std::map<std::string, LacCredentials> lac_credentials_;
   std::map<std::string, TimerId> redial_timers_;
   std::set<std::string> closed_by_us_;
   // Entries added by add-lac / add-lns, by lower-cased name: their pairs,

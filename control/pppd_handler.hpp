@@ -72,7 +72,14 @@ struct PppdOptions {
   // does: pppd then opens the tty itself (and makes it its controlling
   // terminal) rather than relying on stdin.
   bool append_tty_name = true;
+  // Not empty: pppd reads it from a pipe on descriptor kPasswordFd through
+  // its passwordfd plugin (`plugin passwordfd.so passwordfd 3` is added to
+  // the arguments), as xl2tpd does for connect-lac: never on argv, where
+  // ps would show it.
+  std::string password;
 };
+
+inline constexpr int kPasswordFd = 3;
 
 struct PppdCounters {
   uint64_t frames_to_peer = 0;     // good frames read from pppd
