@@ -8,38 +8,12 @@
 # Prints PASS:/FAIL: lines for tests/run; cleans up even when it fails.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-L2TPD=${BUILD_DIR:-build/gcc}/control/l2tpd
 # shellcheck source=tests/integration/lib.bash
 source tests/integration/lib.bash  # the cwd is the repo root
 
-fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1${2:+: $2}"; fails=$((fails + 1)); }
-[[ -x $L2TPD ]] || { fail "call churn" "$L2TPD not built"; exit 1; }
-
-W=$(mktemp -d /tmp/l2tp-churn.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  if [[ ${KEEP:-0} == 1 ]]; then echo "logs kept in $W"; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-pppd_standin "$W/pppd"
+loopback_setup call-churn
 
 PORT=$((20000 + ($$ * 17) % 20000))
-start() {  # NAME CONF
-  PPPD_ARGV_LOG="$W/$1.pppd" "$L2TPD" --socket -D -c "$2" -s /dev/null -C "$W/$1.ctl" -p "$W/$1.pid" \
-    --pppd "$W/pppd" --log-level debug >"$W/$1.log" 2>&1 &
-  PIDS+=($!)
-  disown
-  wait_log "$W/$1.log" "listening on" 5
-}
-count() { grep -Ec -- "$2" "$1" 2>/dev/null; }
-wait_count() {  # FILE REGEX N [SECONDS]
-  local deadline=$((SECONDS + ${4:-10}))
-  while ((SECONDS < deadline)); do (($(count "$1" "$2") >= $3)) && return 0; sleep 0.1; done
-  return 1
-}
 fds() { ls "/proc/$1/fd" | wc -l; }
 children() { ps -o pid= --ppid "$1" | wc -l; }
 zombies() { ps -o stat= --ppid "$1" | grep -c Z; }
@@ -63,9 +37,9 @@ lns = 127.0.0.2:$PORT
 autodial = yes
 CONF
 
-start lns "$W/lns.conf" || { fail "call churn: start the LNS" "$(tail -2 "$W/lns.log")"; exit 1; }
+start_l2tpd lns "$W/lns.conf" || { fail "call churn: start the LNS" "$(tail -2 "$W/lns.log")"; exit 1; }
 LNS_PID=$(cat "$W/lns.pid" 2>/dev/null || echo "${PIDS[0]}")
-start lac "$W/lac.conf" || { fail "call churn: start the LAC" "$(tail -2 "$W/lac.log")"; exit 1; }
+start_l2tpd lac "$W/lac.conf" || { fail "call churn: start the LAC" "$(tail -2 "$W/lac.log")"; exit 1; }
 wait_count "$W/lns.log" "session [0-9]+ up" 1 || { fail "call churn: the first call comes up" "$(tail -2 "$W/lns.log")"; exit 1; }
 sleep 0.3
 base_fds=$(fds "$LNS_PID")
