@@ -699,7 +699,8 @@ void Daemon::ppp_frame(const Session& s, std::span<const uint8_t> frame) {
 void Daemon::start_ppp(const Session& s, TimePoint now) {
   const uint16_t sid = s.local_id();
   const uint16_t tid = s.tunnel().local_id();
-  const Endpoint* peer = engine_->peer_of(tid);
+  const DatagramMeta* route = engine_->route_of(tid);
+  const Endpoint* peer = route ? &route->peer : nullptr;
   auto hang_up = [&](uint16_t result_code, const std::string& why) {
     LOG_ERROR("session %u on tunnel %u: %s: hanging up", sid, tid, why.c_str());
     if (Tunnel* t = engine_->tunnel(tid)) t->hang_up(sid, {result_code, 0, why}, now);
