@@ -3,6 +3,7 @@
 // mode; two engines on the simulated network.
 
 #include "control/engine.hpp"
+#include "control/fast_path_handoff.hpp"
 
 #include <gtest/gtest.h>
 
@@ -248,3 +249,109 @@ TEST(Engine, ReplyFromAnotherPeerPortIsAccepted) {
 }
 
 }  // namespace
+
+// ---- the fast-path handoff, on a call the Engine brought up ---------------
+
+namespace {
+
+struct RecordingFastPath : FastPath {
+  std::vector<FastPathEntry> published;
+  std::vector<uint16_t> withdrawn;
+  uint32_t refuse_subscriber = 0;  // publish fails for this address
+  bool publish(const FastPathEntry& e) override {
+    if (e.subscriber_addr != 0 && e.subscriber_addr == refuse_subscriber) return false;
+    published.push_back(e);
+    return true;
+  }
+  bool withdraw(uint16_t sid) override {
+    withdrawn.push_back(sid);
+    return true;
+  }
+};
+
+struct HandoffCall {
+  Pair p;
+  RecordingFastPath fp;
+  FastPathHandoff handoff{fp};
+  const Session* lns_session = nullptr;
+  HandoffCall() {
+    p.b_in.port_id = 1;
+    p.b_in.vlan = 7;
+    p.b_in.worker = 1;
+    Tunnel* t = p.a.open_tunnel(kA, kB, {}, p.now());
+    EXPECT_TRUE(p.run_until([&] { return p.rec_b.tunnels_up == 1; }, 10s));
+    t->place_call("", p.now());
+    EXPECT_TRUE(p.run_until([&] { return p.rec_b.sessions_up == 1; }, 10s));
+    lns_session = p.rec_b.last_session;
+    handoff.session_up(*lns_session, *p.b.route_of(lns_session->tunnel().local_id()));
+  }
+};
+
+PppLinkState ipcp(uint32_t peer) {
+  PppLinkState s;
+  s.lcp_up = s.ipcp_up = true;
+  s.peer_ipv4 = peer;
+  s.local_ipv4 = ipv4(10, 9, 0, 1);
+  return s;
+}
+
+}  // namespace
+
+TEST(FastPathHandoff, EstablishedCallIsPublishedWithItsRouteAndNoSubscriberYet) {
+  HandoffCall c;
+  ASSERT_EQ(c.fp.published.size(), 1u);
+  const FastPathEntry& e = c.fp.published[0];
+  EXPECT_EQ(e.local_session_id, c.lns_session->local_id());
+  EXPECT_EQ(e.local_tunnel_id, c.lns_session->tunnel().local_id());
+  EXPECT_EQ(e.peer_session_id, c.lns_session->peer_id());
+  EXPECT_EQ(e.peer_tunnel_id, c.lns_session->tunnel().peer_id());
+  EXPECT_EQ(e.local, kB);
+  EXPECT_EQ(e.peer, kA);
+  EXPECT_EQ(e.access_port, 1);
+  EXPECT_EQ(e.vlan, 7);
+  EXPECT_EQ(e.owner_worker, 1);
+  EXPECT_EQ(e.subscriber_addr, 0u);  // PPP all to the control thread until IPCP
+  EXPECT_FALSE(e.sequenced);
+}
+
+TEST(FastPathHandoff, IpcpUpPutsTheSubscriberInTheFastPathAndDownTakesItOut) {
+  HandoffCall c;
+  const uint16_t sid = c.lns_session->local_id();
+  c.handoff.link_event(sid, PppEvent::kLcpUp, PppLinkState{});
+  EXPECT_EQ(c.fp.published.size(), 1u);  // LCP alone changes nothing
+  c.handoff.link_event(sid, PppEvent::kIpcpUp, ipcp(ipv4(10, 9, 0, 10)));
+  ASSERT_EQ(c.fp.published.size(), 2u);
+  EXPECT_EQ(c.fp.published[1].subscriber_addr, ipv4(10, 9, 0, 10));
+  EXPECT_EQ(c.fp.published[1].local_session_id, sid);
+  c.handoff.link_event(sid, PppEvent::kIpcpDown, PppLinkState{});
+  ASSERT_EQ(c.fp.published.size(), 3u);
+  EXPECT_EQ(c.fp.published[2].subscriber_addr, 0u);
+  c.handoff.link_event(sid, PppEvent::kLcpDown, PppLinkState{});  // already out: nothing again
+  EXPECT_EQ(c.fp.published.size(), 3u);
+  c.handoff.session_down(sid);
+  EXPECT_EQ(c.fp.withdrawn, std::vector<uint16_t>{sid});
+  EXPECT_EQ(c.handoff.sessions(), 0u);
+  EXPECT_EQ(c.handoff.counters().fast, 1u);
+  EXPECT_EQ(c.handoff.counters().slow, 1u);
+}
+
+TEST(FastPathHandoff, RefusedAddressStaysOnTheSlowPathAndIsCounted) {
+  HandoffCall c;
+  const uint16_t sid = c.lns_session->local_id();
+  c.fp.refuse_subscriber = ipv4(10, 9, 0, 10);  // another session holds it
+  c.handoff.link_event(sid, PppEvent::kIpcpUp, ipcp(ipv4(10, 9, 0, 10)));
+  EXPECT_EQ(c.handoff.entry(sid)->subscriber_addr, 0u);
+  EXPECT_EQ(c.handoff.counters().refused, 1u);
+  EXPECT_EQ(c.handoff.counters().fast, 0u);
+}
+
+TEST(FastPathHandoff, EventsForUnknownSessionsAndDoubleWithdrawalsDoNothing) {
+  HandoffCall c;
+  c.handoff.link_event(4242, PppEvent::kIpcpUp, ipcp(ipv4(10, 9, 0, 11)));
+  c.handoff.session_down(4242);
+  EXPECT_EQ(c.fp.published.size(), 1u);
+  EXPECT_TRUE(c.fp.withdrawn.empty());
+  c.handoff.session_down(c.lns_session->local_id());
+  c.handoff.session_down(c.lns_session->local_id());
+  EXPECT_EQ(c.fp.withdrawn.size(), 1u);
+}
