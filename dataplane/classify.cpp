@@ -119,6 +119,19 @@ Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t
   return Verdict::kFast;
 }
 
+uint16_t upstream_session_hint(const rte_mbuf* m) {
+  const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
+  const uint32_t seg_len = rte_pktmbuf_data_len(m);
+  uint16_t ether_type = 0;
+  const uint32_t l2 = parse_l2(p, seg_len, ether_type);
+  if (l2 == 0 || ether_type != RTE_ETHER_TYPE_IPV4 || seg_len < l2 + sizeof(rte_ipv4_hdr)) return 0;
+  const uint32_t l2tp_at = l2 + (p[l2] & 0x0F) * 4u + sizeof(rte_udp_hdr);
+  if (seg_len < l2tp_at + 8) return 0;
+  const uint16_t flags = load16(p + l2tp_at);
+  if (flags & wire::kFlagType) return 0;
+  return load16(p + l2tp_at + ((flags & wire::kFlagLength) ? 6 : 4));
+}
+
 Verdict classify_downstream(const rte_mbuf* m, DownstreamPacket& out, Drop& drop) {
   const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
   const uint32_t seg_len = rte_pktmbuf_data_len(m);

@@ -101,6 +101,8 @@ class SessionTable final : public control::FastPath {
   const Session* by_session_id(uint16_t id) const {
     return slots_[id].load(std::memory_order_acquire);
   }
+  // For prefetching: where by_session_id(id) reads.
+  const void* slot_address(uint16_t id) const { return &slots_[id]; }
   // Looks up n (at most 64) subscriber addresses, network byte order.
   // out[i] is nullptr on a miss.
   void lookup_subscribers(const rte_be32_t** addrs, uint32_t n, const Session** out) const;

@@ -126,9 +126,24 @@ uint32_t Worker::poll_access() {
   rte_mbuf* dropped[kBurst];
   uint16_t nf = 0, nc = 0, nd = 0;
 
+  // Three passes over the burst so that the table's cache misses overlap
+  // instead of queueing one behind the other (slot -> Session -> state):
+  // headers and slots, then sessions and their state, then classify.
+  const SessionTable& table = *config_.table;
+  uint16_t ids[kBurst];
   for (uint16_t i = 0; i < n && i < kPrefetchOffset; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint16_t i = 0; i < n; ++i) {
     if (i + kPrefetchOffset < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchOffset], void*));
+    ids[i] = upstream_session_hint(pkts[i]);
+    rte_prefetch0(table.slot_address(ids[i]));
+  }
+  for (uint16_t i = 0; i < n; ++i) {
+    if (const Session* s = table.by_session_id(ids[i])) {
+      rte_prefetch0(s);
+      rte_prefetch0(&table.state(ids[i]));
+    }
+  }
+  for (uint16_t i = 0; i < n; ++i) {
     Drop why = Drop::kCount;
     switch (classify_upstream(pkts[i], *config_.table, config_.id, up[nf], why)) {
       case Verdict::kFast: fast[nf++] = pkts[i]; break;
@@ -189,6 +204,15 @@ uint32_t Worker::poll_core() {
   if (nf != 0) {
     const Session* sessions[kBurst];
     config_.table->lookup_subscribers(keys, nf, sessions);
+    for (uint16_t i = 0; i < nf; ++i) {
+      if (sessions[i] != nullptr) {
+        rte_prefetch0(sessions[i]);
+        rte_prefetch0(&config_.table->state(sessions[i]->local_session_id));
+        // encap writes the outer headers into the headroom, a line the
+        // NIC never touched: fetch it for writing now, not on the store.
+        __builtin_prefetch(rte_pktmbuf_mtod(fast[i], uint8_t*) - RTE_CACHE_LINE_SIZE, 1, 3);
+      }
+    }
     for (uint16_t i = 0; i < nf; ++i) {
       Drop why = Drop::kNoSubscriber;
       const Session* s = sessions[i];
