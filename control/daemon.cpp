@@ -40,7 +40,7 @@ const char* role_name(const Tunnel& t) { return t.role() == Role::kLns ? "LNS" :
 }  // namespace
 
 Daemon::Daemon(Config config, Secrets secrets, const DaemonOptions& options, const DataPlaneSeams& plane)
-    : config_(std::move(config)), secrets_(std::move(secrets)), options_(options) {
+    : config_(std::move(config)), secrets_(std::move(secrets)), options_(options), plane_(plane) {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   system_host_name_ = host;
@@ -876,7 +876,8 @@ uint64_t Daemon::data_frames(uint16_t sid) const {
   // Socket mode: every data frame crosses the control thread and the pty
   // watch counts it. (The data plane's per-session counters join here.)
   auto it = calls_.find(sid);
-  return it == calls_.end() ? 0 : it->second.pppd->link_counters().data_frames;
+  const uint64_t slow = it == calls_.end() ? 0 : it->second.pppd->link_counters().data_frames;
+  return slow + (plane_.fast_path_packets ? plane_.fast_path_packets(sid) : 0);
 }
 
 void Daemon::arm_idle_timer() {
@@ -937,6 +938,14 @@ void Daemon::log_status() const {
              static_cast<unsigned long long>(counters_.idle_hangups),
              static_cast<unsigned long long>(counters_.ppp_frames_unhandled),
              static_cast<unsigned long long>(counters_.ppp_frames_unsent));
+  if (plane_.report)
+    for (const std::string& line : plane_.report()) LOG_NOTICE("status: data plane: %s", line.c_str());
+  if (handoff_) {
+    const HandoffCounters& h = handoff_->counters();
+    LOG_NOTICE("status: fast path: %zu sessions published, %llu subscribers in, %llu out, %llu refused",
+               handoff_->sessions(), static_cast<unsigned long long>(h.fast), static_cast<unsigned long long>(h.slow),
+               static_cast<unsigned long long>(h.refused));
+  }
   engine_->for_each_tunnel([&](const Tunnel& t, const Endpoint&, const Endpoint& peer) {
     const TransportCounters& tc = t.transport().counters();
     LOG_NOTICE("  tunnel %u %s %s peer %s (%s) tunnel %u, %zu sessions; control %llu sent, %llu retransmitted, "

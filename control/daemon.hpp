@@ -4,6 +4,7 @@
 // (kernel UDP, no DPDK) moves PPP frames through the control thread the way
 // the classic daemon did.
 
+#include <functional>
 #include <map>
 #include <set>
 #include <memory>
@@ -76,6 +77,10 @@ struct CallPpp {
 struct DataPlaneSeams {
   DatagramIo* io = nullptr;
   FastPath* fast_path = nullptr;
+  // Lines for the SIGUSR1 report (ports, workers, drops).
+  std::function<std::vector<std::string>()> report;
+  // Packets the fast path moved for a session (idle time counts them).
+  std::function<uint64_t(uint16_t)> fast_path_packets;
 };
 
 class Daemon : public ControlObserver {
@@ -159,6 +164,7 @@ class Daemon : public ControlObserver {
   DatagramIo* io_ = nullptr;           // the socket, or the data plane's rings
   Endpoint local_;                     // our address and L2TP port
   std::optional<FastPathHandoff> handoff_;  // with a data plane
+  DataPlaneSeams plane_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<EngineDriver> driver_;
   std::unique_ptr<CommandFifo> fifo_;
