@@ -287,7 +287,7 @@ void PppdHandler::read_pty() {
     // Any other error also ends the pty: a level-triggered fd that keeps
     // failing would spin the loop.
     if (n < 0 && errno != EIO) ++counters_.pty_errors;
-    close_reason_ = "pty hang-up";
+    if (close_reason_.empty()) close_reason_ = "pty hang-up";  // not after our own terminate()
     close_pty();
     terminate();  // ended follows from reap()
     return;
