@@ -75,13 +75,12 @@ echo "pppd_vm: kernel $(basename "$VM_KERNEL"), initramfs $(($(stat -c %s "$VM_I
 qemu-system-x86_64 -accel tcg -cpu max -nodefaults -display none -S -no-reboot \
   -monitor none -serial none -m 64 </dev/null >"$W/qemu-probe.log" 2>&1 &
 probe=$!
+disown "$probe"  # killed below: no job report
 sleep 1
 if ! kill -0 "$probe" 2>/dev/null; then
-  wait "$probe" 2>/dev/null
   skip_all "qemu-system-x86_64 cannot start a TCG machine: $(tail -2 "$W/qemu-probe.log")"
 fi
 kill -KILL "$probe" 2>/dev/null
-{ wait "$probe"; } 2>/dev/null
 
 for s in "${SCENARIOS[@]}"; do
   if [[ ! -f tests/vm/guest/scenarios/$s.sh ]]; then

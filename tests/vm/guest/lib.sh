@@ -220,3 +220,62 @@ start_l2tpd() {
     return 1
   fi
 }
+
+# Our daemon's pid (from its pid file).
+l2tpd_pid() { cat "$W/$1.pid" 2>/dev/null; }
+
+# check_pppd_parent LABEL NS NAME: the pppd in NS is a child of our l2tpd
+# NAME, so the link the checks see is the one our daemon handed to pppd.
+check_pppd_parent() {
+  ours=$(l2tpd_pid "$3")
+  parents=
+  for p in $(pppd_pids "$2"); do
+    parents="$parents $(sed -n 's/^PPid:[[:space:]]*//p' "/proc/$p/status")"
+  done
+  if [ -n "$ours" ] && [ "$parents" = " $ours" ]; then
+    pass "$1: the pppd in $2 is our l2tpd's child"
+  else
+    fail "$1: the pppd in $2 is our l2tpd's child" "l2tpd pid '$ours', pppd parents '$parents'"
+  fi
+}
+
+# The last "tunnel N up ... (peer tunnel M)" of our log: "N M".
+our_tunnel_ids() {
+  sed -n 's/.*tunnel \([0-9]*\) up as .*(peer tunnel \([0-9]*\)).*/\1 \2/p' "$W/$1.log" | tail -n 1
+}
+
+# Our daemon as an [lns default] with the pool, as xl2tpd's.
+our_lns_conf() {
+  cat <<EOF2
+[global]
+port = 1701
+
+[lns default]
+ip range = $POOL_FIRST-$POOL_LAST
+local ip = $POOL_LOCAL
+require authentication = no
+hostname = our-lns
+name = our-lns
+ppp debug = yes
+length bit = yes
+pppoptfile = $W/options.lns
+EOF2
+}
+
+our_lac_conf() {
+  cat <<EOF2
+[global]
+port = 1701
+
+[lac vm]
+lns = $LNS_IP
+autodial = yes
+redial = no
+require authentication = no
+hostname = our-lac
+name = subscriber
+ppp debug = yes
+length bit = yes
+pppoptfile = $W/options.lac
+EOF2
+}
