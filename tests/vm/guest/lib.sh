@@ -92,7 +92,8 @@ check_link() {
     lac_peer=$2
     set -- $(ppp_addrs lns)
     if in_pool "$SUB" && [ "$lac_peer" = "$POOL_LOCAL" ] && [ "$1" = "$POOL_LOCAL" ] && [ "$2" = "$SUB" ]; then
-      pass "$label: the subscriber gets $SUB from the LNS's ip range"
+      echo "l2tpvm: $label: subscriber $SUB, LNS $POOL_LOCAL"
+      pass "$label: the subscriber gets an address from the LNS's ip range"
     else
       fail "$label: the subscriber gets an address from the LNS's ip range" \
         "LAC ppp $SUB peer $lac_peer, LNS ppp $1 peer $2"
@@ -103,10 +104,16 @@ check_link() {
     return 1
   fi
   # No default route in either namespace: the ppp link is the only way.
-  check "$label: ping from the subscriber ($SUB) to the LNS ($POOL_LOCAL)" \
+  check "$label: ping from the subscriber to the LNS" \
     in_ns lac ping -c 3 -W 3 -I "$SUB" "$POOL_LOCAL"
-  check "$label: ping from the LNS ($POOL_LOCAL) to the subscriber ($SUB)" \
+  check "$label: ping from the LNS to the subscriber" \
     in_ns lns ping -c 3 -W 3 -I "$POOL_LOCAL" "$SUB"
+}
+
+# check_pap LABEL: the LNS's pppd authenticated the subscriber with PAP.
+check_pap() {
+  check "$1: the LNS's pppd authenticates the subscriber with PAP" \
+    grep -q "PAP peer authentication succeeded for subscriber" "$W/pppd-lns.log"
 }
 
 # check_pppds_exit LABEL: both pppds exit and both ppp interfaces go.
@@ -131,10 +138,13 @@ dump_logs() {
 
 # pppd options for each side: no compression (its modules are not loaded),
 # logs in $W for dump_logs, no default route so that the ppp link is the
-# only path between the namespaces' 10.9.0.0 addresses.
+# only path between the namespaces' 10.9.0.0 addresses. The LNS demands PAP;
+# the subscriber's pppd answers as "subscriber" (the LAC's "name") with the
+# secret of /etc/ppp/pap-secrets, and does not ask the LNS to authenticate.
 write_ppp_options() {
+  # No auth/noauth for the LNS: its l2tpd (ours or xl2tpd) says "auth
+  # require-pap" from "require authentication" and "require pap".
   cat >"$W/options.lns" <<EOF
-noauth
 noccp
 nodefaultroute
 mtu 1400
@@ -166,7 +176,8 @@ force userspace = yes
 [lns default]
 ip range = $POOL_FIRST-$POOL_LAST
 local ip = $POOL_LOCAL
-require authentication = no
+require authentication = yes
+require pap = yes
 hostname = xl-lns
 name = xl-lns
 ppp debug = yes
@@ -253,7 +264,8 @@ port = 1701
 [lns default]
 ip range = $POOL_FIRST-$POOL_LAST
 local ip = $POOL_LOCAL
-require authentication = no
+require authentication = yes
+require pap = yes
 hostname = our-lns
 name = our-lns
 ppp debug = yes

@@ -12,6 +12,7 @@ start_xl2tpd lns xl-lns || { dump_logs; exit 1; }
 start_xl2tpd lac xl-lac || { dump_logs; exit 1; }
 
 if check_link "xl2tpd to xl2tpd"; then
+  check_pap "xl2tpd to xl2tpd"
   # Teardown from the LAC: its pppd and the LNS's both go.
   in_ns lac xl2tpd-control -c "$W/xl-lac.ctl" disconnect-lac vm >"$W/xlctl.out" 2>&1
   check_pppds_exit "xl2tpd to xl2tpd, xl2tpd-control disconnect-lac"

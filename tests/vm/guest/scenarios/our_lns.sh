@@ -13,6 +13,7 @@ start_xl2tpd lac xl-lac || { dump_logs; exit 1; }
 
 L="xl2tpd LAC to our LNS"
 if check_link "$L"; then
+  check_pap "$L"
   check_pppd_parent "$L" lns ours
   # Teardown from the LAC's side.
   in_ns lac xl2tpd-control -c "$W/xl-lac.ctl" disconnect-lac vm >"$W/xlctl.out" 2>&1
@@ -25,8 +26,8 @@ if check_link "$L"; then
   if wait_for 20 sh -c "[ \$(grep -c 'tunnel [0-9]* up as' '$W/ours.log') -gt $ups ]" && check_link "$L, redialled"; then
     set -- $(our_tunnel_ids ours)
     echo "d $1" >"$W/ours.ctl"
-    check_pppds_exit "$L, our FIFO d $1"
-    check "$L, our FIFO d $1: xl2tpd closes the tunnel" wait_log "$W/xl-lac.log" "Connection ([0-9]+ )?closed" 10
+    check_pppds_exit "$L, our FIFO d <tunnel>"
+    check "$L, our FIFO d <tunnel>: xl2tpd closes the tunnel" wait_log "$W/xl-lac.log" "Connection ([0-9]+ )?closed" 10
   else
     fail "$L: xl2tpd-control connect-lac brings the call up again" "$(tail -3 "$W/ours.log" | tr '\n' ' ')"
   fi
