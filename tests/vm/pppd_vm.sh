@@ -43,9 +43,10 @@ skip_all() {
 }
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/l2tp-vm.XXXXXX")
-VM_QEMU_PID=''
+VM_QEMU_PID='' probe=''
 cleanup() {
   [[ -n $VM_QEMU_PID ]] && kill -KILL "$VM_QEMU_PID" 2>/dev/null
+  [[ -n $probe ]] && kill -KILL "$probe" 2>/dev/null
   if [[ ${KEEP:-0} == 1 ]]; then echo "pppd_vm: kept $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
@@ -82,6 +83,7 @@ if ! kill -0 "$probe" 2>/dev/null; then
   skip_all "qemu-system-x86_64 cannot start a TCG machine: $(tail -2 "$W/qemu-probe.log")"
 fi
 kill -KILL "$probe" 2>/dev/null
+probe=''
 
 for s in "${SCENARIOS[@]}"; do
   if [[ ! -f tests/vm/guest/scenarios/$s.sh ]]; then

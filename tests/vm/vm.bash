@@ -48,15 +48,33 @@ vm_kernel() {
   if [[ -z $deb ]]; then
     vm_log "downloading $pkg"
     # apt's _apt user may not write into the cache: download as ourselves there.
-    (cd "$cache" && apt-get -q download "$pkg" >/dev/null 2>"$cache/download.err") ||
-      { vm_log "apt-get download $pkg failed: $(tail -2 "$cache/download.err")"; return 1; }
-    deb=$(ls -t "$cache/${pkg}"_*.deb | head -1)
+    if (cd "$cache" && apt-get -q download "$pkg" >/dev/null 2>"$cache/download.err"); then
+      rm -f "$cache/download.err"
+      deb=$(ls -t "$cache/${pkg}"_*.deb | head -1)
+      # A newer kernel replaces the cached ones (about 470 MB each unpacked).
+      local old
+      for old in "$cache"/linux-image-*; do
+        [[ $old == "$cache/$pkg"[._]* ]] || rm -rf "$old"
+      done
+    else
+      vm_log "apt-get download $pkg failed: $(tail -2 "$cache/download.err")"
+      # The mirror may have moved on before our package lists did.
+      deb=$(ls -t "$cache"/linux-image-6.1*-amd64_*.deb 2>/dev/null | head -1)
+      [[ -n $deb ]] || return 1
+      pkg=$(basename "$deb"); pkg=${pkg%%_*}
+      vm_log "using the cached $pkg instead"
+    fi
   fi
   local tree=$cache/${pkg}.tree version=${pkg#linux-image-}
   if [[ ! -f $tree/.complete ]]; then
     vm_log "unpacking $(basename "$deb")"
     rm -rf "$tree"
-    dpkg-deb -x "$deb" "$tree" || { vm_log "dpkg-deb -x $deb failed"; return 1; }
+    if ! dpkg-deb -x "$deb" "$tree"; then
+      # A truncated download: fetch it again next time.
+      vm_log "dpkg-deb -x $deb failed: removing it"
+      rm -rf "$deb" "$tree"
+      return 1
+    fi
     # The package ships no modules.dep (its postinst runs depmod): make one.
     busybox depmod -b "$tree" "$version" || { vm_log "depmod failed"; return 1; }
     touch "$tree/.complete"
