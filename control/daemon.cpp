@@ -1,7 +1,9 @@
 #include "control/daemon.hpp"
 
 #include <limits.h>
+#include <ifaddrs.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,18 +66,7 @@ Daemon::Daemon(Config config, Secrets secrets, const DaemonOptions& options)
   loop_.add_signal(SIGUSR1, [this](int, TimePoint) { log_status(); });
   // pppd children: signals coalesce, so every live one is asked.
   loop_.add_signal(SIGCHLD, [this](int, TimePoint) { reap_children(); });
-  loop_.add_signal(SIGHUP, [this](int, TimePoint) {
-    // Secrets are re-read; the rest of the configuration needs a restart
-    // for now (what may change under live tunnels is a later issue's).
-    const std::string path = options_.secrets_path.empty() ? config_.global.auth_file : options_.secrets_path;
-    auto s = Secrets::load(path);
-    if (!s) {
-      for (const auto& e : s.errors()) LOG_ERROR("SIGHUP: %s (keeping the old secrets)", e.to_string().c_str());
-      return;
-    }
-    secrets_ = std::move(*s);
-    LOG_NOTICE("SIGHUP: re-read %zu secrets from %s", secrets_.entries().size(), path.c_str());
-  });
+  loop_.add_signal(SIGHUP, [this](int, TimePoint now) { reload(now); });
   for (const LacConfig& lac : config_.lac)
     if (lac.autodial) {
       std::string error;
@@ -83,6 +74,114 @@ Daemon::Daemon(Config config, Secrets secrets, const DaemonOptions& options)
     }
   LOG_NOTICE("listening on %s (socket mode), command FIFO %s", socket_->local_endpoint().to_string().c_str(),
              options_.fifo_path.c_str());
+  announce();
+}
+
+void Daemon::reload(TimePoint now) {
+  // The secrets first: they stand alone.
+  const std::string spath = options_.secrets_path.empty() ? config_.global.auth_file : options_.secrets_path;
+  if (auto sec = Secrets::load(spath)) {
+    secrets_ = std::move(*sec);
+    LOG_NOTICE("SIGHUP: re-read %zu secrets from %s", secrets_.entries().size(), spath.c_str());
+  } else {
+    for (const auto& e : sec.errors()) LOG_ERROR("SIGHUP: %s (keeping the old secrets)", e.to_string().c_str());
+  }
+
+  auto loaded = access(options_.config_path.c_str(), F_OK) != 0 && options_.builtin_lns
+                    ? parse_config("", options_.config_path)
+                    : load_config(options_.config_path);
+  if (!loaded) {
+    for (const auto& e : loaded.errors()) LOG_ERROR("SIGHUP: %s", e.to_string().c_str());
+    LOG_ERROR("SIGHUP: %s not reloaded: the running configuration stays", options_.config_path.c_str());
+    return;
+  }
+  Config next = std::move(*loaded);
+  for (const auto& w : next.warnings) LOG_WARN("SIGHUP: %s", w.c_str());
+  const bool builtin = configures_nothing(next);
+  if (builtin) next.lns = std::move(parse_config(kBuiltinLnsSection, kBuiltinLnsName)->lns);
+
+  // What the running sockets, ID pools and data plane were built from
+  // stays as it is until a restart; say so for each.
+  std::vector<std::string> restart;
+  GlobalConfig& g = next.global;
+  const GlobalConfig& old = config_.global;
+  auto keep = [&](auto& now_value, const auto& running, const char* key) {
+    if (now_value == running) return;
+    restart.emplace_back(key);
+    now_value = running;
+  };
+  keep(g.listen_addr, old.listen_addr, "listen-addr");
+  keep(g.port, old.port, "port");
+  keep(g.max_tunnels, old.max_tunnels, "max tunnels");
+  keep(g.max_sessions, old.max_sessions, "max sessions");
+  keep(g.hold_time, old.hold_time, "hold time");
+  keep(next.dataplane, config_.dataplane, "[dataplane]");
+
+  // Entries added through the FIFO live on, unless the file now has an
+  // entry of that name: the file wins.
+  for (bool lac : {true, false}) {
+    auto& added = lac ? added_lac_ : added_lns_;
+    const char* kind = lac ? "lac" : "lns";
+    for (auto it = added.begin(); it != added.end();) {
+      const bool in_file = lac ? next.find_lac(it->first) != nullptr : next.find_lns(it->first) != nullptr;
+      if (in_file) {
+        LOG_WARN("SIGHUP: [%s %s] is in %s now: the entry added with add-%s is replaced by it", kind,
+                 it->first.c_str(), options_.config_path.c_str(), kind);
+        it = added.erase(it);
+        continue;
+      }
+      auto cfg = parse_config(section_text(kind, EntryArgs{it->first, it->second}), std::string("add-") + kind);
+      if (cfg && lac) next.lac.push_back(std::move(cfg->lac.at(0)));
+      if (cfg && !lac) next.lns.push_back(std::move(cfg->lns.at(0)));
+      ++it;
+    }
+  }
+
+  config_ = std::move(next);
+  options_.builtin_lns = builtin;
+  LOG_NOTICE("SIGHUP: reloaded %s: %zu [lns], %zu [lac]%s; new tunnels and calls use it, established ones keep "
+             "their settings",
+             options_.config_path.c_str(), config_.lns.size(), config_.lac.size(), builtin ? " (built-in LNS)" : "");
+  if (!restart.empty()) {
+    std::string keys;
+    for (const auto& k : restart) keys += (keys.empty() ? "" : ", ") + k;
+    LOG_WARN("SIGHUP: changed, but only a restart applies them (running values kept): %s", keys.c_str());
+  }
+  // [lac] entries to dial now: autodial ones not connected or waiting.
+  for (const LacConfig& lac : config_.lac) {
+    if (!lac.autodial || lac_tunnels_.count(lac.name) || redial_timers_.count(lac.name)) continue;
+    std::string error;
+    if (!dial(lac.name, now, error)) LOG_ERROR("SIGHUP: autodial [lac %s]: %s", lac.name.c_str(), error.c_str());
+  }
+}
+
+void Daemon::announce() const {
+  if (config_.lns.empty()) return;
+  // The addresses a LAC can use: the one we are bound to, or every IPv4
+  // address of the box (outside ones first).
+  std::vector<std::string> addrs;
+  if (config_.global.listen_addr != 0) {
+    addrs.push_back(ipv4_to_string(config_.global.listen_addr));
+  } else if (ifaddrs* list = nullptr; getifaddrs(&list) == 0) {
+    std::vector<std::string> loopback;
+    for (ifaddrs* i = list; i; i = i->ifa_next) {
+      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+      const uint32_t a = ntohl(reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr);
+      ((a >> 24) == 127 ? loopback : addrs).push_back(ipv4_to_string(a));
+    }
+    freeifaddrs(list);
+    addrs.insert(addrs.end(), loopback.begin(), loopback.end());
+  }
+  std::string where;
+  for (const auto& a : addrs) where += (where.empty() ? "" : ", ") + a;
+  const unsigned port = socket_->local_endpoint().port;
+  LOG_NOTICE("LNS: LACs reach this box at UDP port %u of %s", port, where.empty() ? "(no IPv4 address)" : where.c_str());
+  if (!options_.builtin_lns || addrs.empty()) return;
+  const std::string lns = addrs.front() + (port == kDefaultPort ? "" : ":" + std::to_string(port));
+  LOG_NOTICE("LNS: an xl2tpd LAC dials it with: xl2tpd-control add-lac l2tpd lns=%s; xl2tpd-control connect-lac l2tpd",
+             lns.c_str());
+  LOG_NOTICE("LNS: or in its xl2tpd.conf: [lac l2tpd] lns = %s, autodial = yes (no tunnel or PPP authentication; "
+             "subscribers get 10.9.0.10-10.9.0.254, this end is 10.9.0.1)", lns.c_str());
 }
 
 Daemon::~Daemon() {
@@ -276,8 +375,14 @@ Reply Daemon::cmd_call(const std::string& args, TimePoint now) {
   if (words.empty()) return error_reply("usage: c <tunnel id|lac entry> [authname [password]]");
   const std::string target(words[0]);
   if (config_.find_lac(target)) {
-    if (words.size() > 1)
-      LOG_NOTICE("connect-lac %s: authname/password given; not used until the pppd handler is in", target.c_str());
+    // xl2tpd's connect-lac NAME [authname [password]]: kept with the entry
+    // (redials use them too) and handed to its pppd: `name`, and the
+    // password through a pipe to the passwordfd plugin, never on argv.
+    if (words.size() > 1) {
+      LacCredentials& cred = lac_credentials_[config_.find_lac(target)->name];
+      cred.authname = std::string(words[1]);
+      cred.password = words.size() > 2 ? std::string(words[2]) : std::string();
+    }
     std::string error;
     if (!dial(target, now, error)) return error_reply(error);
     return ok_reply();
@@ -607,6 +712,7 @@ void Daemon::start_ppp(const Session& s, TimePoint now) {
   call.started = now;
   PppdConfig pc;
   const EndpointConfig* entry = nullptr;
+  std::string authname, password;  // a LAC's, from connect-lac
   if (s.tunnel().role() == Role::kLns) {
     const LnsConfig* lns = lns_of(s.tunnel(), *peer);
     if (!lns) return hang_up(result::kAdministrative, "no [lns] entry serves " + peer->to_string() + " any more");
@@ -637,12 +743,16 @@ void Daemon::start_ppp(const Session& s, TimePoint now) {
     if (auto it = tunnel_lac_.find(tid); it != tunnel_lac_.end()) lac = config_.find_lac(it->second);
     if (!lac) lac = &config_.lac_default;
     entry = lac;
+    if (auto cred = lac_credentials_.find(lac->name); cred != lac_credentials_.end()) {
+      authname = cred->second.authname;
+      password = cred->second.password;
+    }
     pc.local_ip = lac->local_ip;
     pc.remote_ip = lac->remote_ip;
     pc.defaultroute = lac->defaultroute;
   }
   pc.pppoptfile = entry->pppoptfile;
-  pc.name = entry->auth_name;
+  pc.name = authname.empty() ? entry->auth_name : authname;
   pc.require_pap = entry->require_pap;
   pc.require_chap = entry->require_chap;
   pc.require_authentication = entry->require_authentication;
@@ -656,6 +766,7 @@ void Daemon::start_ppp(const Session& s, TimePoint now) {
   po.path = options_.pppd_path;
   po.args = pppd_arguments(pc);
   po.kill_grace = options_.pppd_kill_grace;
+  po.password = std::move(password);
   PppEvents ev;
   ev.frame_to_peer = [this, sid, tid](std::span<const uint8_t> frame) {
     Tunnel* t = engine_->tunnel(tid);
@@ -663,6 +774,29 @@ void Daemon::start_ppp(const Session& s, TimePoint now) {
     if (!sess || !engine_->send_ppp(*sess, frame, loop_.now())) ++counters_.ppp_frames_unsent;
   };
   ev.ended = [this, sid](const std::string& why) { ppp_ended(sid, why); };
+  ev.link = [sid](PppEvent e, const PppLinkState& st) {
+    // What the data plane's handoff will act on; logged meanwhile.
+    switch (e) {
+      case PppEvent::kLcpUp:
+        LOG_NOTICE("session %u: LCP up, MRU %u (peer) / %u (pppd)", sid, st.peer_mru, st.local_mru);
+        break;
+      case PppEvent::kAuthenticated:
+        if (!st.peer_auth_name.empty()) LOG_NOTICE("session %u: peer authenticated as \"%s\"", sid, st.peer_auth_name.c_str());
+        if (!st.local_auth_name.empty()) LOG_NOTICE("session %u: authenticated to the peer as \"%s\"", sid, st.local_auth_name.c_str());
+        break;
+      case PppEvent::kIpcpUp:
+        LOG_NOTICE("session %u: IPCP up, peer %s, local %s", sid, ipv4_to_string(st.peer_ipv4).c_str(),
+                   ipv4_to_string(st.local_ipv4).c_str());
+        break;
+      case PppEvent::kIpv6cpUp:
+        LOG_NOTICE("session %u: IPV6CP up, peer interface id %016llx, local %016llx", sid,
+                   static_cast<unsigned long long>(st.peer_interface_id),
+                   static_cast<unsigned long long>(st.local_interface_id));
+        break;
+      default:
+        LOG_NOTICE("session %u: %s", sid, ppp_event_name(e));
+    }
+  };
   auto spawned = PppdHandler::spawn(loop_, std::move(po), std::move(ev));
   if (!spawned.handler) {
     ++counters_.pppd_spawn_failures;
@@ -712,18 +846,57 @@ void Daemon::reap_children() {
 }
 
 void Daemon::log_status() const {
-  LOG_NOTICE("status: %zu tunnels, %zu sessions; %llu datagrams, %llu bad version, %llu malformed, %llu unknown "
-             "tunnel, %llu refused",
-             engine_->tunnel_count(), engine_->session_count(),
-             static_cast<unsigned long long>(engine_->counters().datagrams),
-             static_cast<unsigned long long>(engine_->counters().bad_version),
-             static_cast<unsigned long long>(engine_->counters().malformed),
-             static_cast<unsigned long long>(engine_->counters().unknown_tunnel),
-             static_cast<unsigned long long>(engine_->counters().tunnels_refused));
-  engine_->for_each_tunnel([](const Tunnel& t, const Endpoint&, const Endpoint& peer) {
-    LOG_NOTICE("  tunnel %u %s %s peer %s (%s) tunnel %u, %zu sessions", t.local_id(), role_name(t),
-               tunnel_state_name(t.state()), peer.to_string().c_str(), t.peer_host_name().c_str(), t.peer_id(),
-               t.sessions().size());
+  const TimePoint now = loop_.now();
+  auto age = [now](TimePoint t) { return static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(now - t).count()); };
+  const EngineCounters& ec = engine_->counters();
+  LOG_NOTICE("status: %zu tunnels, %zu sessions, %zu pppds, %zu pool addresses in use; %llu datagrams, %llu bad "
+             "version, %llu malformed, %llu unknown tunnel, %llu tunnels refused, data %llu in / %llu out, %llu for "
+             "no session",
+             engine_->tunnel_count(), engine_->session_count(), calls_.size(), addresses_.used(),
+             static_cast<unsigned long long>(ec.datagrams), static_cast<unsigned long long>(ec.bad_version),
+             static_cast<unsigned long long>(ec.malformed), static_cast<unsigned long long>(ec.unknown_tunnel),
+             static_cast<unsigned long long>(ec.tunnels_refused), static_cast<unsigned long long>(ec.data_in),
+             static_cast<unsigned long long>(ec.data_out), static_cast<unsigned long long>(ec.data_unknown));
+  LOG_NOTICE("status: pppd %llu started, %llu exited, %llu failed to start; %llu calls refused for an empty pool; "
+             "PPP frames dropped: %llu without pppd, %llu after the session",
+             static_cast<unsigned long long>(counters_.pppd_started),
+             static_cast<unsigned long long>(counters_.pppd_exits),
+             static_cast<unsigned long long>(counters_.pppd_spawn_failures),
+             static_cast<unsigned long long>(counters_.address_pool_empty),
+             static_cast<unsigned long long>(counters_.ppp_frames_unhandled),
+             static_cast<unsigned long long>(counters_.ppp_frames_unsent));
+  engine_->for_each_tunnel([&](const Tunnel& t, const Endpoint&, const Endpoint& peer) {
+    const TransportCounters& tc = t.transport().counters();
+    LOG_NOTICE("  tunnel %u %s %s peer %s (%s) tunnel %u, %zu sessions; control %llu sent, %llu retransmitted, "
+               "%llu received, %llu duplicates, %llu out of order, rto %lld ms, window %u/%u",
+               t.local_id(), role_name(t), tunnel_state_name(t.state()), peer.to_string().c_str(),
+               t.peer_host_name().c_str(), t.peer_id(), t.sessions().size(),
+               static_cast<unsigned long long>(tc.sent), static_cast<unsigned long long>(tc.retransmitted),
+               static_cast<unsigned long long>(tc.received), static_cast<unsigned long long>(tc.duplicates),
+               static_cast<unsigned long long>(tc.out_of_order),
+               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(t.transport().rto()).count()),
+               t.transport().congestion_window(), t.transport().peer_window());
+    for (const auto& [sid, sp] : t.sessions()) {
+      const Session& s = *sp;
+      auto c = calls_.find(sid);
+      if (c == calls_.end()) {
+        LOG_NOTICE("    session %u %s peer session %u, age %lld s, no pppd", sid, session_state_name(s.state()),
+                   s.peer_id(), age(s.created()));
+        continue;
+      }
+      const PppdHandler& h = *c->second.pppd;
+      const PppLinkState& ls = h.link_state();
+      const PppdCounters& pc = h.counters();
+      LOG_NOTICE("    session %u %s peer session %u, age %lld s, pppd %d on %s, LCP %s%s%s, IPCP %s %s/%s, "
+                 "frames %llu in (%llu B) / %llu out (%llu B), %llu dropped",
+                 sid, session_state_name(s.state()), s.peer_id(), age(s.created()), static_cast<int>(h.pid()),
+                 h.tty_name().c_str(), ls.lcp_up ? "up" : "down",
+                 ls.peer_auth_name.empty() ? "" : ", user ", ls.peer_auth_name.c_str(), ls.ipcp_up ? "up" : "down",
+                 ipv4_to_string(ls.peer_ipv4).c_str(), ipv4_to_string(ls.local_ipv4).c_str(),
+                 static_cast<unsigned long long>(pc.frames_from_peer), static_cast<unsigned long long>(pc.bytes_from_peer),
+                 static_cast<unsigned long long>(pc.frames_to_peer), static_cast<unsigned long long>(pc.bytes_to_peer),
+                 static_cast<unsigned long long>(pc.dropped_queue_full + pc.dropped_closed));
+    }
   });
 }
 

@@ -39,6 +39,9 @@ struct DaemonOptions {
   // pppd, started for every established call (xl2tpd's arguments).
   std::string pppd_path = "/usr/sbin/pppd";
   Duration pppd_kill_grace = 3s;  // SIGTERM -> SIGKILL
+  // The configuration is the built-in LNS (config.hpp kBuiltinLnsSection):
+  // the start-up message tells how a LAC reaches it.
+  bool builtin_lns = false;
 };
 
 struct DaemonCounters {
@@ -115,6 +118,12 @@ class Daemon : public ControlObserver {
   // The [lns] entry a tunnel we answered is served by (as decide() chose).
   const LnsConfig* lns_of(const Tunnel& t, const Endpoint& peer) const;
   void link_classic_fifo();
+  // Says where LACs reach us (and, on the built-in LNS, how to set one up).
+  void announce() const;
+  // SIGHUP: the secrets and the configuration file again. Entries and
+  // per-tunnel settings apply to new tunnels and calls; what the running
+  // sockets and pools were built from is kept and reported.
+  void reload(TimePoint now);
   void begin_shutdown(TimePoint now);
   void schedule_redial(const std::string& lac_name, TimePoint now);
   bool cancel_redial(const std::string& lac_name);
@@ -140,6 +149,11 @@ class Daemon : public ControlObserver {
   // "max redials" times in a row (0: no limit); a call that comes up resets
   // the count. Not after our own disconnect.
   std::map<std::string, unsigned> redials_;
+  // connect-lac NAME authname password, by [lac] name.
+  struct LacCredentials {
+    std::string authname, password;
+  };
+  std::map<std::string, LacCredentials> lac_credentials_;
   std::map<std::string, TimerId> redial_timers_;
   std::set<std::string> closed_by_us_;
   // Entries added by add-lac / add-lns, by lower-cased name: their pairs,

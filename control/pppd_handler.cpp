@@ -113,7 +113,10 @@ constexpr int kMaxReadsPerEvent = 8;  // fairness between ptys
 }  // namespace
 
 PppdHandler::PppdHandler(EventLoop& loop, PppdOptions options, PppEvents events)
-    : loop_(loop), options_(std::move(options)), events_(std::move(events)) {
+    : loop_(loop), options_(std::move(options)), events_(std::move(events)),
+      watch_([this](PppEvent e, const PppLinkState& s) {
+        if (events_.link) events_.link(e, s);
+      }) {
   read_buf_.resize(kReadChunk);
 }
 
@@ -146,9 +149,26 @@ PppdHandler::SpawnResult PppdHandler::spawn(EventLoop& loop, PppdOptions options
   if (fl < 0 || fcntl(h.master_.get(), F_SETFL, fl | O_NONBLOCK) != 0)
     return fail("fcntl O_NONBLOCK", last_error());
 
+  // The password pipe: written whole now (a password is far below the
+  // pipe's buffer) and closed, so pppd reads it and then EOF.
+  UniqueFd password_read;
+  if (!h.options_.password.empty()) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) return fail("pipe2", last_error());
+    password_read.reset(p[0]);
+    UniqueFd password_write(p[1]);
+    const std::string& pw = h.options_.password;
+    if (write(password_write.get(), pw.data(), pw.size()) != static_cast<ssize_t>(pw.size()))
+      return fail("write password pipe", last_error());
+  }
+
   std::vector<std::string> argv_s;
   argv_s.push_back(h.options_.path);
   argv_s.insert(argv_s.end(), h.options_.args.begin(), h.options_.args.end());
+  if (password_read) {
+    for (const char* a : {"plugin", "passwordfd.so", "passwordfd"}) argv_s.push_back(a);
+    argv_s.push_back(std::to_string(kPasswordFd));
+  }
   if (h.options_.append_tty_name) argv_s.push_back(h.tty_name_);
   std::vector<char*> argv;
   for (auto& s : argv_s) argv.push_back(s.data());
@@ -181,6 +201,8 @@ PppdHandler::SpawnResult PppdHandler::spawn(EventLoop& loop, PppdOptions options
   if (e != 0) return fail("posix_spawnattr", {e, std::system_category()});
   e = posix_spawn_file_actions_adddup2(&s.actions, slave.get(), 0);
   if (e == 0) e = posix_spawn_file_actions_adddup2(&s.actions, slave.get(), 1);
+  // dup2 leaves the copy without O_CLOEXEC: pppd inherits exactly this one.
+  if (e == 0 && password_read) e = posix_spawn_file_actions_adddup2(&s.actions, password_read.get(), kPasswordFd);
   if (e != 0) return fail("posix_spawn_file_actions", {e, std::system_category()});
 
   pid_t pid = -1;
@@ -233,6 +255,7 @@ void PppdHandler::frame_from_peer(std::span<const uint8_t> ppp) {
   }
   ++counters_.frames_from_peer;
   counters_.bytes_from_peer += ppp.size();
+  watch_.observe(PppDirection::kFromPeer, ppp);
   if (!want_write_) flush_queue();  // else EPOLLOUT flushes in order
 }
 
@@ -277,6 +300,7 @@ void PppdHandler::read_pty() {
                     [this](std::span<const uint8_t> frame) {
                       ++counters_.frames_to_peer;
                       counters_.bytes_to_peer += frame.size();
+                      watch_.observe(PppDirection::kFromLocal, frame);
                       if (events_.frame_to_peer) events_.frame_to_peer(frame);
                     });
       continue;

@@ -178,6 +178,14 @@ lns_case() {  # AUTH
     fail "$label: pppd started with the pool's first address and the pty" "$(cat "$W/ours.pppd")"
   fi
   pppd_pid=$(awk 'END {print $1}' "$W/ours.pppd")
+  # SIGUSR1: every tunnel and call, with its pppd and counters.
+  kill -USR1 "$(cat "$W/ours.pid")"
+  if wait_log "$W/ours.log" "tunnel [0-9]+ LNS established peer 192\.0\.2\.1:1701 .* 1 sessions; control [0-9]+ sent" 5 &&
+     wait_log "$W/ours.log" "session [0-9]+ established peer session [0-9]+, age [0-9]+ s, pppd $pppd_pid on /dev/pts/[0-9]+, LCP down" 5; then
+    pass "$label: SIGUSR1 reports the tunnel and the call with its pppd"
+  else
+    fail "$label: SIGUSR1 reports the tunnel and the call with its pppd" "$(grep -A3 'status:' "$W/ours.log" | tail -4)"
+  fi
   # Teardown from xl2tpd's side.
   ip netns exec "$NS_A" xl2tpd-control -c "$W/xl.ctl" disconnect-lac test >/dev/null 2>&1
   if wait_log "$W/ours.log" "tunnel [0-9]+ down: result 1" && wait_log "$W/xl.log" "Connection ([0-9]+ )?closed"; then
