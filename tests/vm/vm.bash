@@ -143,6 +143,12 @@ vm_initramfs() {
       [[ -e bin/$a ]] || ln -s busybox "bin/$a"
     done
     vm_copy_bin "$root" /usr/sbin/pppd /usr/sbin/pppd
+    # pppd's plugin for a password on a descriptor, which our daemon uses
+    # for connect-lac's password (never on argv).
+    local plugin
+    for plugin in /usr/lib/pppd/*/passwordfd.so; do
+      vm_copy_bin "$root" "$plugin"
+    done
     vm_copy_bin "$root" /usr/sbin/xl2tpd /usr/sbin/xl2tpd
     vm_copy_bin "$root" /usr/sbin/xl2tpd-control /usr/sbin/xl2tpd-control
     vm_copy_bin "$root" "$(command -v ip)" /sbin/ip

@@ -110,10 +110,11 @@ check_link() {
     in_ns lns ping -c 3 -W 3 -I "$POOL_LOCAL" "$SUB"
 }
 
-# check_pap LABEL: the LNS's pppd authenticated the subscriber with PAP.
+# check_pap LABEL [USER]: the LNS's pppd authenticated USER (default
+# subscriber) with PAP.
 check_pap() {
-  check "$1: the LNS's pppd authenticates the subscriber with PAP" \
-    grep -q "PAP peer authentication succeeded for subscriber" "$W/pppd-lns.log"
+  check "$1: the LNS's pppd authenticates ${2:-the subscriber} with PAP" \
+    grep -q "PAP peer authentication succeeded for ${2:-subscriber}\$" "$W/pppd-lns.log"
 }
 
 # check_pppds_exit LABEL: both pppds exit and both ppp interfaces go.
@@ -161,6 +162,9 @@ mtu 1400
 mru 1400
 lcp-echo-interval 0
 logfile $W/pppd-lac.log
+# The subscriber's pppd looks its PAP secret up for this server name, so
+# the lines of pap-secrets meant for server xl-lns alone are not its.
+remotename lns-of-the-subscriber
 EOF
   printf '# us them secret\n* * vm-tunnel-secret\n' >"$W/l2tp-secrets"
 }

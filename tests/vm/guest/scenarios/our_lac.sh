@@ -33,5 +33,27 @@ if check_link "$L"; then
   else
     fail "$L: our FIFO c vm brings the call up again" "$(tail -3 "$W/ours.log" | tr '\n' ' ')"
   fi
+
+  # xl2tpd-control's connect-lac with a user and a password: pppd answers
+  # PAP as that user with the password it read from our pipe (passwordfd);
+  # /etc/ppp/pap-secrets has no line that the subscriber's pppd could use.
+  L2="$L, connect-lac with a password"
+  ups=$(grep -c "tunnel [0-9]* up as" "$W/ours.log")
+  in_ns lac xl2tpd-control -c "$W/ours.ctl" connect-lac vm subscriber2 vm-fd-secret >"$W/xlctl.out" 2>&1
+  if wait_for 20 sh -c "[ \$(grep -c 'tunnel [0-9]* up as' '$W/ours.log') -gt $ups ]" && check_link "$L2"; then
+    check_pap "$L2" subscriber2
+    args=
+    for p in $(pppd_pids lac); do args="$args$(tr '\0' ' ' <"/proc/$p/cmdline")"; done
+    case $args in
+      *vm-fd-secret*) fail "$L2: the password is not on pppd's command line" "$args" ;;
+      *"plugin passwordfd.so passwordfd"*) pass "$L2: the password is not on pppd's command line" ;;
+      *) fail "$L2: the password is not on pppd's command line" "no passwordfd in: $args" ;;
+    esac
+    set -- $(our_tunnel_ids ours)
+    echo "d $1" >"$W/ours.ctl"
+    check_pppds_exit "$L2, our FIFO d <tunnel>"
+  else
+    fail "$L2: the call comes up" "$(cat "$W/xlctl.out"; tail -3 "$W/ours.log" | tr '\n' ' ')"
+  fi
 fi
 [ "$FAILED" = 0 ] || dump_logs
