@@ -31,5 +31,19 @@ if check_link "$L"; then
   else
     fail "$L: xl2tpd-control connect-lac brings the call up again" "$(tail -3 "$W/ours.log" | tr '\n' ' ')"
   fi
+
+  # Our shutdown with a call up: SIGTERM ends pppd and the tunnel (StopCCN),
+  # and the daemon exits once both are done.
+  ups=$(grep -c "tunnel [0-9]* up as" "$W/ours.log")
+  in_ns lac xl2tpd-control -c "$W/xl-lac.ctl" connect-lac vm >"$W/xlctl.out" 2>&1
+  if wait_for 20 sh -c "[ \$(grep -c 'tunnel [0-9]* up as' '$W/ours.log') -gt $ups ]" && wait_for 40 ppp_up lac; then
+    ours=$(l2tpd_pid ours)
+    kill -TERM "$ours"
+    check_pppds_exit "$L, our SIGTERM"
+    check "$L, our SIGTERM: our l2tpd exits" wait_for 10 sh -c "! kill -0 $ours"
+    check "$L, our SIGTERM: xl2tpd closes the tunnel" wait_log "$W/xl-lac.log" "Connection ([0-9]+ )?closed.*shutting down" 10
+  else
+    fail "$L: the call comes up a third time" "$(tail -3 "$W/ours.log" | tr '\n' ' ')"
+  fi
 fi
 [ "$FAILED" = 0 ] || dump_logs
