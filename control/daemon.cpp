@@ -680,6 +680,7 @@ void Daemon::session_down(const Session& s, const wire::ResultCode& why) {
              why.message.c_str());
   // CDN, StopCCN or hang-up: pppd goes (SIGTERM, then SIGKILL); the call's
   // addresses return to the pool once it has been reaped.
+  idle_.forget(s.local_id());
   if (auto it = calls_.find(s.local_id()); it != calls_.end()) {
     it->second.session_gone = true;
     it->second.pppd->terminate();
@@ -698,7 +699,8 @@ void Daemon::ppp_frame(const Session& s, std::span<const uint8_t> frame) {
 void Daemon::start_ppp(const Session& s, TimePoint now) {
   const uint16_t sid = s.local_id();
   const uint16_t tid = s.tunnel().local_id();
-  const Endpoint* peer = engine_->peer_of(tid);
+  const DatagramMeta* route = engine_->route_of(tid);
+  const Endpoint* peer = route ? &route->peer : nullptr;
   auto hang_up = [&](uint16_t result_code, const std::string& why) {
     LOG_ERROR("session %u on tunnel %u: %s: hanging up", sid, tid, why.c_str());
     if (Tunnel* t = engine_->tunnel(tid)) t->hang_up(sid, {result_code, 0, why}, now);
@@ -761,6 +763,12 @@ void Daemon::start_ppp(const Session& s, TimePoint now) {
   pc.refuse_authentication = entry->refuse_authentication;
   pc.debug = entry->ppp_debug;
   if (entry->pass_peer) pc.ipparam = ipv4_to_string(peer->addr);
+  if (!entry->pppoptfile.empty()) {
+    if (auto idle = pppd_idle_option(entry->pppoptfile); idle && *idle > 0) {
+      call.idle_limit = std::chrono::seconds(*idle);
+      pc.override_idle = true;
+    }
+  }
 
   PppdOptions po;
   po.path = options_.pppd_path;
@@ -808,6 +816,14 @@ void Daemon::start_ppp(const Session& s, TimePoint now) {
   }
   ++counters_.pppd_started;
   call.pppd = std::move(spawned.handler);
+  if (call.idle_limit > Duration::zero()) {
+    LOG_NOTICE("session %u: idle %lld s (from %s) is enforced by l2tpd from the data counters; pppd gets idle 0, "
+               "since it would not see fast-path traffic",
+               sid, static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(call.idle_limit).count()),
+               pc.pppoptfile.c_str());
+    idle_.watch(sid, call.idle_limit, 0, now);
+    arm_idle_timer();
+  }
   LOG_NOTICE("session %u on tunnel %u: pppd %d on %s, %s:%s", sid, tid, static_cast<int>(call.pppd->pid()),
              call.pppd->tty_name().c_str(), pc.local_ip ? ipv4_to_string(*pc.local_ip).c_str() : "",
              pc.remote_ip ? ipv4_to_string(*pc.remote_ip).c_str() : "");
@@ -824,15 +840,58 @@ void Daemon::ppp_ended(uint16_t sid, const std::string& why) {
   if (call.local_addr) addresses_.release(*call.local_addr);
   const bool hang_up = !call.session_gone;
   const uint16_t tid = call.tunnel_id;
+  const bool idled_out = call.idled_out;
+  const Duration idle_limit = call.idle_limit;
+  idle_.forget(sid);
   // Called from the handler's reap() as its last act: destroying it here
   // is allowed (PppEvents::ended).
   calls_.erase(it);
   if (hang_up) {
     // pppd went on its own (the PPP link ended, or it failed): the call
     // ends with CDN (RFC 2661 5.4 / 7.4: the PPP side is gone).
-    if (Tunnel* t = engine_->tunnel(tid)) t->hang_up(sid, {result::kLostCarrier, 0, why}, loop_.now());
+    // An idle timeout is ours: administrative, as RFC 2661 4.4.2 has it.
+    const wire::ResultCode rc =
+        idled_out ? wire::ResultCode{result::kAdministrative, 0,
+                                     "idle for " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                                      idle_limit).count()) + " s"}
+                  : wire::ResultCode{result::kLostCarrier, 0, why};
+    if (Tunnel* t = engine_->tunnel(tid)) t->hang_up(sid, rc, loop_.now());
     driver_->reschedule();
   }
+}
+
+uint64_t Daemon::data_frames(uint16_t sid) const {
+  // Socket mode: every data frame crosses the control thread and the pty
+  // watch counts it. (The data plane's per-session counters join here.)
+  auto it = calls_.find(sid);
+  return it == calls_.end() ? 0 : it->second.pppd->link_counters().data_frames;
+}
+
+void Daemon::arm_idle_timer() {
+  const auto next = idle_.next_check();
+  if (idle_timer_ != TimerId::kNone) {
+    loop_.cancel_timer(idle_timer_);
+    idle_timer_ = TimerId::kNone;
+  }
+  if (next) idle_timer_ = loop_.add_timer(*next, [this](TimePoint t) {
+    idle_timer_ = TimerId::kNone;
+    check_idle(t);
+  });
+}
+
+void Daemon::check_idle(TimePoint now) {
+  for (uint16_t sid : idle_.check(now, [this](uint16_t s) { return data_frames(s); })) {
+    auto it = calls_.find(sid);
+    if (it == calls_.end() || it->second.session_gone) continue;
+    ++counters_.idle_hangups;
+    LOG_NOTICE("session %u: no data for %lld s (idle): ending pppd, then CDN", sid,
+               static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(it->second.idle_limit).count()));
+    // pppd ends LCP with the subscriber (Terminate-Request) before it
+    // exits; its exit then sends the CDN (ppp_ended).
+    it->second.idled_out = true;
+    it->second.pppd->terminate();
+  }
+  arm_idle_timer();
 }
 
 void Daemon::reap_children() {
@@ -857,12 +916,13 @@ void Daemon::log_status() const {
              static_cast<unsigned long long>(ec.malformed), static_cast<unsigned long long>(ec.unknown_tunnel),
              static_cast<unsigned long long>(ec.tunnels_refused), static_cast<unsigned long long>(ec.data_in),
              static_cast<unsigned long long>(ec.data_out), static_cast<unsigned long long>(ec.data_unknown));
-  LOG_NOTICE("status: pppd %llu started, %llu exited, %llu failed to start; %llu calls refused for an empty pool; "
-             "PPP frames dropped: %llu without pppd, %llu after the session",
+  LOG_NOTICE("status: pppd %llu started, %llu exited, %llu failed to start; %llu calls refused for an empty pool, "
+             "%llu ended idle; PPP frames dropped: %llu without pppd, %llu after the session",
              static_cast<unsigned long long>(counters_.pppd_started),
              static_cast<unsigned long long>(counters_.pppd_exits),
              static_cast<unsigned long long>(counters_.pppd_spawn_failures),
              static_cast<unsigned long long>(counters_.address_pool_empty),
+             static_cast<unsigned long long>(counters_.idle_hangups),
              static_cast<unsigned long long>(counters_.ppp_frames_unhandled),
              static_cast<unsigned long long>(counters_.ppp_frames_unsent));
   engine_->for_each_tunnel([&](const Tunnel& t, const Endpoint&, const Endpoint& peer) {

@@ -56,6 +56,10 @@ std::vector<std::string> pppd_arguments(const PppdConfig& c) {
     a.push_back("file");
     a.push_back(c.pppoptfile);
   }
+  if (c.override_idle) {
+    a.push_back("idle");
+    a.push_back("0");
+  }
   if (!c.name.empty()) {
     a.push_back("name");
     a.push_back(c.name);
@@ -65,9 +69,9 @@ std::vector<std::string> pppd_arguments(const PppdConfig& c) {
     a.push_back("ipparam");
     a.push_back(c.ipparam);
   }
-  // pppd's `idle` is never passed (xl2tpd passed "idle N"): pppd on a pty
-  // sees only the frames we hand it, and once the data plane carries the
-  // traffic it would see none, so the data plane enforces idle time.
+  // pppd's own `idle N` is never passed (xl2tpd passed one): once the data
+  // plane carries the traffic pppd sees none of it, so the daemon enforces
+  // idle time; an options file's `idle` is overridden with `idle 0` above.
   return a;
 }
 

@@ -55,6 +55,10 @@ struct PppdConfig {
   bool debug = false;                 // "ppp debug"
   std::string ipparam;                // the peer's address when "pass peer";
                                       // empty: no `ipparam`
+  // The options file sets `idle`: the daemon enforces it from the data
+  // counters (control/idle_monitor.hpp), so pppd gets `idle 0` after the
+  // file, which overrides it.
+  bool override_idle = false;
 };
 
 // pppd's arguments (argv[1..], the pty's name not included) with xl2tpd's
@@ -115,6 +119,7 @@ class PppdHandler final : public PppHandler {
   void frame_from_peer(std::span<const uint8_t> ppp) override;
   void terminate() override;
   const PppLinkState& link_state() const override { return watch_.state(); }
+  const PppWatchCounters& link_counters() const override { return watch_.counters(); }
 
   // The SIGCHLD hook: waitpid(pid(), WNOHANG). True when pppd was reaped by
   // this call (ended has then fired; do not touch the handler again if

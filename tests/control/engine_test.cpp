@@ -27,6 +27,7 @@ class SimIo : public DatagramIo {
     for (const auto& d : batch) {
       EXPECT_EQ(d.meta.local, node_ == 0 ? kA : kB);
       sent.emplace_back(d.data.begin(), d.data.end());
+      metas.push_back(d.meta);
       net_.send(node_, d.meta.peer == kA ? 0 : 1, d.data);
       ++counters_.tx_datagrams;
     }
@@ -36,6 +37,7 @@ class SimIo : public DatagramIo {
   int wait_fd() const override { return -1; }
   const IoCounters& counters() const override { return counters_; }
   std::vector<std::vector<uint8_t>> sent;
+  std::vector<DatagramMeta> metas;
 
  private:
   SimNet& net_;
@@ -72,8 +74,9 @@ class Pair {
         a(io_a, rec_a, std::move(lac_policy), {}, 1),
         b(io_b, rec_b, std::move(lns_policy), lns_limits, 2) {
     net.attach(0, [this](int, std::span<const uint8_t> d, TimePoint now) { a.on_datagram({kA, kB}, d, now); });
-    net.attach(1, [this](int, std::span<const uint8_t> d, TimePoint now) { b.on_datagram({kB, kA}, d, now); });
+    net.attach(1, [this](int, std::span<const uint8_t> d, TimePoint now) { b.on_datagram(b_in, d, now); });
   }
+  DatagramMeta b_in{kB, kA};  // how the LNS's datagrams arrive (port, VLAN, worker)
   template <class Pred>
   bool run_until(Pred pred, Duration limit) {
     const TimePoint end = net.now() + limit;
@@ -111,6 +114,28 @@ TEST(Engine, TunnelAndCallComeUpAndPppFramesFlowInSocketMode) {
   EXPECT_EQ(p.b.counters().data_in, 1u);
   EXPECT_EQ(p.b.tunnel_count(), 1u);
   EXPECT_EQ(p.b.session_count(), 1u);
+}
+
+TEST(Engine, EverythingForATunnelLeavesByThePortAndVlanItsPeerCameInOn) {
+  Pair p;
+  p.b_in.port_id = 3;
+  p.b_in.vlan = 100;
+  p.b_in.worker = 1;
+  Tunnel* t = p.a.open_tunnel(kA, kB, {}, p.now());
+  ASSERT_TRUE(p.run_until([&] { return p.rec_b.tunnels_up == 1; }, 10s));
+  ASSERT_NE(t->place_call("", p.now()), nullptr);
+  ASSERT_TRUE(p.run_until([&] { return p.rec_b.sessions_up == 1; }, 10s));
+  ASSERT_TRUE(p.b.send_ppp(*p.rec_b.last_session, std::vector<uint8_t>{0xff, 0x03, 0xc0, 0x21}, p.now()));
+  ASSERT_FALSE(p.io_b.metas.empty());
+  for (const DatagramMeta& m : p.io_b.metas) {  // SCCRP, ICRP, ZLBs and the data message
+    EXPECT_EQ(m.port_id, 3);
+    EXPECT_EQ(m.vlan, 100);
+    EXPECT_EQ(m.worker, 1);
+  }
+  const auto route = p.b.route_of(p.rec_b.last_session->tunnel().local_id());
+  ASSERT_NE(route, nullptr);
+  EXPECT_EQ(route->peer, kA);
+  EXPECT_EQ(route->vlan, 100);
 }
 
 TEST(Engine, RetransmittedSccrqReachesTheSameTunnel) {

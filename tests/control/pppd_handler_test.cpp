@@ -89,6 +89,14 @@ TEST(PppdArguments, LacWithDefaultrouteAndOnlyARemoteAddress) {
                                                          ":10.0.0.2", "noauth"}));
 }
 
+TEST(PppdArguments, AnOptionsFileIdleIsOverriddenWithIdleZeroAfterTheFile) {
+  PppdConfig c;
+  c.pppoptfile = "/etc/ppp/options.lns";
+  c.override_idle = true;
+  EXPECT_EQ(pppd_arguments(c), (std::vector<std::string>{"passive", "nodetach", ":", "noauth", "file",
+                                                         "/etc/ppp/options.lns", "idle", "0"}));
+}
+
 TEST(PppdArguments, NeverPassesIdle) {
   PppdConfig c;
   c.require_authentication = true;
