@@ -56,6 +56,18 @@ constexpr int64_t kRestartMs = 3000;
 constexpr int64_t kTerminateGraceMs = 3000;
 constexpr std::size_t kMaxPacket = 65536;
 
+// pppd's exit statuses (pppd(8) EXIT STATUS), which xl2tpd and our daemon
+// log when their pppd child exits.
+enum Exit : int {
+  kExitOk = 0,
+  kExitFatalError = 1,
+  kExitOptionError = 2,
+  kExitUserRequest = 5,
+  kExitOpenFailed = 7,
+  kExitNegotiationFailed = 10,
+  kExitHangup = 16,
+};
+
 int64_t now_ms() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -147,9 +159,17 @@ class Peer final : public FsmOutput {
   bool tun_up();
   void tun_down();
   void run_script(const std::string& script);
-  void finish(const char* why) {
-    if (!done_) log_("exit: %s", why);
+  void finish(const char* why, int status) {
+    if (!done_) {
+      log_("exit: %s (status %d)", why, status);
+      exit_status_ = status;
+    }
     done_ = true;
+  }
+  // Ends the link because of a local failure: LCP Close, exit when done.
+  void give_up(int status) {
+    failure_status_ = status;
+    lcp_.close();
   }
 
   PeerArgs args_;
@@ -168,6 +188,8 @@ class Peer final : public FsmOutput {
   bool lcp_was_opened_ = false;
   bool terminating_ = false;
   bool done_ = false;
+  int exit_status_ = kExitOk;
+  std::optional<int> failure_status_;  // why we closed the link ourselves
   int tun_fd_ = -1;
   std::string ifname_;
   uint64_t ipv4_in_ = 0, ipv4_out_ = 0;
@@ -179,9 +201,11 @@ void Peer::send_frame(uint16_t protocol, std::span<const uint8_t> info) {
   // RFC 1662 7.1: escape every control character; correct whatever ACCM
   // the peer asked for, and we never negotiate our receive side down.
   wire::hdlc_encode(frame, wire::kHdlcDefaultAccm, wire::AddressControl::kAsIs, out_);
-  if (!write_all(tty_out_, out_.data(), out_.size())) {
+  if (!done_ && !write_all(tty_out_, out_.data(), out_.size())) {
+    // EIO: the other side of the pty is closed, a hangup as pppd sees it
+    // (we may be inside the automaton, so just stop; run() cleans up).
     log_("write to the tty failed: %s", std::strerror(errno));
-    finish("tty write error");
+    finish(errno == EIO ? "hangup" : "tty write error", errno == EIO ? kExitHangup : kExitFatalError);
   }
 }
 
@@ -199,11 +223,11 @@ void Peer::layer_up(uint16_t protocol) {
   if (ipcp_policy_.local() == 0) {
     // pppd's "Could not determine local IP address": the link is useless.
     log_("IPCP up without a local address: closing");
-    lcp_.close();
+    give_up(kExitNegotiationFailed);
     return;
   }
   if (!tun_up()) {
-    lcp_.close();
+    give_up(kExitFatalError);
     return;
   }
   log_("IPCP up: local %s remote %s interface %s", ipv4_to_string(ipcp_policy_.local()).c_str(),
@@ -229,7 +253,7 @@ void Peer::layer_finished(uint16_t protocol) {
     // goes too (RFC 1661 3.7, pppd does the same).
     if (lcp_.state() == State::kOpened) {
       log_("IPCP finished: closing the link");
-      lcp_.close();
+      give_up(kExitNegotiationFailed);
     }
     return;
   }
@@ -239,7 +263,14 @@ void Peer::layer_finished(uint16_t protocol) {
     log_("LCP: no answer, waiting passively for the peer");
     return;
   }
-  finish(lcp_was_opened_ ? "link terminated" : "LCP negotiation failed");
+  if (terminating_)
+    finish("link terminated on signal", kExitUserRequest);
+  else if (failure_status_)
+    finish("link closed after a failure", *failure_status_);
+  else if (lcp_was_opened_)
+    finish("link terminated by the peer", kExitOk);
+  else
+    finish("LCP negotiation failed", kExitNegotiationFailed);
 }
 
 bool Peer::extra_code(uint16_t protocol, const CpPacket& p) {
@@ -279,6 +310,11 @@ void Peer::on_frame(std::span<const uint8_t> frame) {
   if (!f) return;
   const uint16_t protocol = f->protocol;
   if (protocol == wire::ppp::kLcp) {
+    // Terminations are logged for the tests to wait on (pppd logs them too).
+    if (const auto p = parse_cp(f->information)) {
+      if (p->code == static_cast<uint8_t>(Code::kTerminateRequest)) log_("LCP Terminate-Request received");
+      if (p->code == static_cast<uint8_t>(Code::kTerminateAck)) log_("LCP Terminate-Ack received");
+    }
     lcp_.receive(f->information);
     return;
   }
@@ -311,7 +347,7 @@ void Peer::on_tty_readable() {
     // modem hung up, as pppd sees it.
     log_("hangup on the tty (%s)", n == 0 ? "EOF" : std::strerror(errno));
     lcp_.down();
-    finish("hangup");
+    finish("hangup", kExitHangup);
     return;
   }
   decoder_.feed(std::span<const uint8_t>(buf, static_cast<std::size_t>(n)),
@@ -342,7 +378,7 @@ void Peer::on_signal(int signal_fd) {
       continue;
     }
     if (terminating_) {
-      finish("second signal");
+      finish("second signal", kExitUserRequest);
       return;
     }
     terminating_ = true;
@@ -356,7 +392,7 @@ void Peer::on_signal(int signal_fd) {
         lcp_.close();
         terminate_deadline_ = now_ms() + kTerminateGraceMs;
         break;
-      default: finish("signal"); break;
+      default: finish("signal", kExitUserRequest); break;
     }
   }
 }
@@ -384,7 +420,7 @@ void Peer::fire_timers() {
   }
   sync_timer(lcp_, lcp_timer_);
   sync_timer(ipcp_, ipcp_timer_);
-  if (terminate_deadline_ && *terminate_deadline_ <= now) finish("no Terminate-Ack in time");
+  if (terminate_deadline_ && *terminate_deadline_ <= now) finish("no Terminate-Ack in time", kExitUserRequest);
 }
 
 int Peer::poll_timeout_ms() const {
@@ -486,7 +522,7 @@ int Peer::run(int signal_fd) {
     const int n = poll(fds, tun_fd_ >= 0 ? 3 : 2, poll_timeout_ms());
     if (n < 0 && errno != EINTR) {
       log_("poll: %s", std::strerror(errno));
-      return 1;
+      return kExitFatalError;
     }
     if (n > 0) {
       if (fds[1].revents) on_signal(signal_fd);
@@ -499,7 +535,7 @@ int Peer::run(int signal_fd) {
   }
   if (ipcp_.state() == State::kOpened) ipcp_.down();
   tun_down();
-  return 0;
+  return exit_status_;
 }
 
 std::optional<std::string> read_whole_file(const std::string& path) {
@@ -531,7 +567,7 @@ int main(int argc, char** argv) {
   Log log(log_file);
   if (!parsed.error.empty()) {
     log("bad arguments: %s", parsed.error.c_str());
-    return 2;  // pppd's exit status for an options error
+    return kExitOptionError;
   }
 
   int tty_in = STDIN_FILENO, tty_out = STDOUT_FILENO;
@@ -539,7 +575,7 @@ int main(int argc, char** argv) {
     const int fd = open(args.tty.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
       log("open %s: %s", args.tty.c_str(), std::strerror(errno));
-      return 3;
+      return kExitOpenFailed;
     }
     tty_in = tty_out = fd;
   }
