@@ -62,6 +62,8 @@ Daemon::Daemon(Config config, Secrets secrets, const DaemonOptions& options)
   loop_.add_signal(SIGTERM, [this](int, TimePoint now) { begin_shutdown(now); });
   loop_.add_signal(SIGINT, [this](int, TimePoint now) { begin_shutdown(now); });
   loop_.add_signal(SIGUSR1, [this](int, TimePoint) { log_status(); });
+  // pppd children: signals coalesce, so every live one is asked.
+  loop_.add_signal(SIGCHLD, [this](int, TimePoint) { reap_children(); });
   loop_.add_signal(SIGHUP, [this](int, TimePoint) {
     // Secrets are re-read; the rest of the configuration needs a restart
     // for now (what may change under live tunnels is a later issue's).
@@ -122,6 +124,19 @@ PeerDecision Daemon::decide(const DatagramMeta& from, const std::string& host_na
   return {s, ""};
 }
 
+Tunnel* Daemon::open_to(const EndpointConfig& entry, const std::string& host, const Endpoint& peer, TimePoint now,
+                        std::string& error) {
+  TunnelSettings s = settings_for(entry, host);
+  if (s.challenge && s.secret.empty()) {
+    error = "challenge = yes but no secret for \"" + host + "\"";
+    return nullptr;
+  }
+  Tunnel* t = engine_->open_tunnel(Endpoint{config_.global.listen_addr, socket_->local_endpoint().port}, peer, s, now);
+  driver_->reschedule();
+  if (!t) error = "tunnel limit reached";
+  return t;
+}
+
 bool Daemon::dial(const std::string& lac_name, TimePoint now, std::string& error) {
   const LacConfig* lac = config_.find_lac(lac_name);
   if (!lac) {
@@ -141,18 +156,8 @@ bool Daemon::dial(const std::string& lac_name, TimePoint now, std::string& error
     error = "cannot resolve lns \"" + lac->lns.front().host + "\"";
     return false;
   }
-  TunnelSettings s = settings_for(*lac, lac->lns.front().host);
-  if (s.challenge && s.secret.empty()) {
-    error = "challenge = yes but no secret for \"" + lac->lns.front().host + "\"";
-    return false;
-  }
-  Tunnel* t = engine_->open_tunnel(Endpoint{config_.global.listen_addr, socket_->local_endpoint().port},
-                                   Endpoint{*addr, lac->lns.front().port}, s, now);
-  driver_->reschedule();
-  if (!t) {
-    error = "tunnel limit reached";
-    return false;
-  }
+  Tunnel* t = open_to(*lac, lac->lns.front().host, Endpoint{*addr, lac->lns.front().port}, now, error);
+  if (!t) return false;
   lac_tunnels_[lac->name] = t->local_id();
   tunnel_lac_[t->local_id()] = lac->name;
   LOG_NOTICE("[lac %s]: connecting to %s (tunnel %u)", lac->name.c_str(), lac->lns.front().host.c_str(),
@@ -259,12 +264,9 @@ Reply Daemon::cmd_tunnel(const std::string& args, TimePoint now) {
   const auto addr = resolve(host);
   if (!addr) return error_reply("cannot resolve \"" + host + "\"");
   // An ad-hoc dial-out takes [lac default]'s settings, as in xl2tpd.
-  TunnelSettings s = settings_for(config_.lac_default, host);
-  if (s.challenge && s.secret.empty()) return error_reply("challenge = yes but no secret for \"" + host + "\"");
-  Tunnel* t = engine_->open_tunnel(Endpoint{config_.global.listen_addr, socket_->local_endpoint().port},
-                                   Endpoint{*addr, port}, s, now);
-  driver_->reschedule();
-  if (!t) return error_reply("tunnel limit reached");
+  std::string error;
+  Tunnel* t = open_to(config_.lac_default, host, Endpoint{*addr, port}, now, error);
+  if (!t) return error_reply(error);
   LOG_NOTICE("command FIFO: tunnel %u to %s:%u", t->local_id(), host.c_str(), port);
   return Reply{kReplyOk, {"OK", "TUNNEL id=" + std::to_string(t->local_id())}};
 }
@@ -565,31 +567,225 @@ void Daemon::session_up(const Session& s) {
              s.peer_id(), s.direction() == CallDirection::kIncoming ? "incoming" : "outgoing");
   // A call that came up ends a run of redials.
   if (auto it = tunnel_lac_.find(s.tunnel().local_id()); it != tunnel_lac_.end()) redials_.erase(it->second);
+  start_ppp(s, loop_.now());
 }
 
 void Daemon::session_down(const Session& s, const wire::ResultCode& why) {
   LOG_NOTICE("session %u on tunnel %u down: result %u \"%s\"", s.local_id(), s.tunnel().local_id(), why.result,
              why.message.c_str());
+  // CDN, StopCCN or hang-up: pppd goes (SIGTERM, then SIGKILL); the call's
+  // addresses return to the pool once it has been reaped.
+  if (auto it = calls_.find(s.local_id()); it != calls_.end()) {
+    it->second.session_gone = true;
+    it->second.pppd->terminate();
+  }
 }
 
-void Daemon::ppp_frame(const Session&, std::span<const uint8_t>) {
-  // The pty/pppd handler is the next issue's; until then frames are counted.
-  ++counters_.ppp_frames_unhandled;
+void Daemon::ppp_frame(const Session& s, std::span<const uint8_t> frame) {
+  auto it = calls_.find(s.local_id());
+  if (it == calls_.end() || it->second.session_gone) {
+    ++counters_.ppp_frames_unhandled;
+    return;
+  }
+  it->second.pppd->frame_from_peer(frame);
+}
+
+void Daemon::start_ppp(const Session& s, TimePoint now) {
+  const uint16_t sid = s.local_id();
+  const uint16_t tid = s.tunnel().local_id();
+  const Endpoint* peer = engine_->peer_of(tid);
+  auto hang_up = [&](uint16_t result_code, const std::string& why) {
+    LOG_ERROR("session %u on tunnel %u: %s: hanging up", sid, tid, why.c_str());
+    if (Tunnel* t = engine_->tunnel(tid)) t->hang_up(sid, {result_code, 0, why}, now);
+    driver_->reschedule();
+  };
+  if (!peer) return;  // the tunnel is gone already
+  // The entry the call is served under: the [lns] that admitted the peer,
+  // the [lac] that dialled, or [lac default] for a tunnel opened with "t".
+  CallPpp call;
+  call.tunnel_id = tid;
+  call.started = now;
+  PppdConfig pc;
+  const EndpointConfig* entry = nullptr;
+  if (s.tunnel().role() == Role::kLns) {
+    const LnsConfig* lns = lns_of(s.tunnel(), *peer);
+    if (!lns) return hang_up(result::kAdministrative, "no [lns] entry serves " + peer->to_string() + " any more");
+    entry = lns;
+    if (lns->local_ip) {
+      addresses_.reserve(*lns->local_ip);  // never a peer's (idempotent)
+      pc.local_ip = lns->local_ip;
+    } else if (!lns->local_ip_ranges.empty()) {
+      call.local_addr = addresses_.allocate(lns->local_ip_ranges);
+      if (!call.local_addr) {
+        ++counters_.address_pool_empty;
+        return hang_up(result::kNoFacilitiesTemporary, "no address left in [lns " + lns->name + "] local ip range");
+      }
+      pc.local_ip = call.local_addr;
+    }
+    if (lns->assign_ip && !lns->ip_ranges.empty()) {
+      call.peer_addr = addresses_.allocate(lns->ip_ranges);
+      if (!call.peer_addr) {
+        if (call.local_addr) addresses_.release(*call.local_addr);
+        ++counters_.address_pool_empty;
+        return hang_up(result::kNoFacilitiesTemporary, "no address left in [lns " + lns->name + "] ip range");
+      }
+      pc.remote_ip = call.peer_addr;
+    }
+    pc.unix_authentication = lns->unix_authentication;
+  } else {
+    const LacConfig* lac = nullptr;
+    if (auto it = tunnel_lac_.find(tid); it != tunnel_lac_.end()) lac = config_.find_lac(it->second);
+    if (!lac) lac = &config_.lac_default;
+    entry = lac;
+    pc.local_ip = lac->local_ip;
+    pc.remote_ip = lac->remote_ip;
+    pc.defaultroute = lac->defaultroute;
+  }
+  pc.pppoptfile = entry->pppoptfile;
+  pc.name = entry->auth_name;
+  pc.require_pap = entry->require_pap;
+  pc.require_chap = entry->require_chap;
+  pc.require_authentication = entry->require_authentication;
+  pc.refuse_pap = entry->refuse_pap;
+  pc.refuse_chap = entry->refuse_chap;
+  pc.refuse_authentication = entry->refuse_authentication;
+  pc.debug = entry->ppp_debug;
+  if (entry->pass_peer) pc.ipparam = ipv4_to_string(peer->addr);
+
+  PppdOptions po;
+  po.path = options_.pppd_path;
+  po.args = pppd_arguments(pc);
+  po.kill_grace = options_.pppd_kill_grace;
+  PppEvents ev;
+  ev.frame_to_peer = [this, sid, tid](std::span<const uint8_t> frame) {
+    Tunnel* t = engine_->tunnel(tid);
+    Session* sess = t ? t->session(sid) : nullptr;
+    if (!sess || !engine_->send_ppp(*sess, frame, loop_.now())) ++counters_.ppp_frames_unsent;
+  };
+  ev.ended = [this, sid](const std::string& why) { ppp_ended(sid, why); };
+  ev.link = [sid](PppEvent e, const PppLinkState& st) {
+    // What the data plane's handoff will act on; logged meanwhile.
+    switch (e) {
+      case PppEvent::kLcpUp:
+        LOG_NOTICE("session %u: LCP up, MRU %u (peer) / %u (pppd)", sid, st.peer_mru, st.local_mru);
+        break;
+      case PppEvent::kAuthenticated:
+        if (!st.peer_auth_name.empty()) LOG_NOTICE("session %u: peer authenticated as \"%s\"", sid, st.peer_auth_name.c_str());
+        if (!st.local_auth_name.empty()) LOG_NOTICE("session %u: authenticated to the peer as \"%s\"", sid, st.local_auth_name.c_str());
+        break;
+      case PppEvent::kIpcpUp:
+        LOG_NOTICE("session %u: IPCP up, peer %s, local %s", sid, ipv4_to_string(st.peer_ipv4).c_str(),
+                   ipv4_to_string(st.local_ipv4).c_str());
+        break;
+      case PppEvent::kIpv6cpUp:
+        LOG_NOTICE("session %u: IPV6CP up, peer interface id %016llx, local %016llx", sid,
+                   static_cast<unsigned long long>(st.peer_interface_id),
+                   static_cast<unsigned long long>(st.local_interface_id));
+        break;
+      default:
+        LOG_NOTICE("session %u: %s", sid, ppp_event_name(e));
+    }
+  };
+  auto spawned = PppdHandler::spawn(loop_, std::move(po), std::move(ev));
+  if (!spawned.handler) {
+    ++counters_.pppd_spawn_failures;
+    if (call.peer_addr) addresses_.release(*call.peer_addr);
+    if (call.local_addr) addresses_.release(*call.local_addr);
+    return hang_up(result::kCdnGeneralError,
+                   std::string("cannot start ") + options_.pppd_path + ": " + spawned.what + ": " +
+                       spawned.error.message());
+  }
+  ++counters_.pppd_started;
+  call.pppd = std::move(spawned.handler);
+  LOG_NOTICE("session %u on tunnel %u: pppd %d on %s, %s:%s", sid, tid, static_cast<int>(call.pppd->pid()),
+             call.pppd->tty_name().c_str(), pc.local_ip ? ipv4_to_string(*pc.local_ip).c_str() : "",
+             pc.remote_ip ? ipv4_to_string(*pc.remote_ip).c_str() : "");
+  calls_[sid] = std::move(call);
+}
+
+void Daemon::ppp_ended(uint16_t sid, const std::string& why) {
+  auto it = calls_.find(sid);
+  if (it == calls_.end()) return;
+  ++counters_.pppd_exits;
+  CallPpp& call = it->second;
+  LOG_NOTICE("session %u: %s", sid, why.c_str());
+  if (call.peer_addr) addresses_.release(*call.peer_addr);
+  if (call.local_addr) addresses_.release(*call.local_addr);
+  const bool hang_up = !call.session_gone;
+  const uint16_t tid = call.tunnel_id;
+  // Called from the handler's reap() as its last act: destroying it here
+  // is allowed (PppEvents::ended).
+  calls_.erase(it);
+  if (hang_up) {
+    // pppd went on its own (the PPP link ended, or it failed): the call
+    // ends with CDN (RFC 2661 5.4 / 7.4: the PPP side is gone).
+    if (Tunnel* t = engine_->tunnel(tid)) t->hang_up(sid, {result::kLostCarrier, 0, why}, loop_.now());
+    driver_->reschedule();
+  }
+}
+
+void Daemon::reap_children() {
+  std::vector<uint16_t> ids;
+  ids.reserve(calls_.size());
+  for (const auto& [sid, call] : calls_) ids.push_back(sid);
+  for (uint16_t sid : ids) {
+    auto it = calls_.find(sid);
+    if (it != calls_.end()) it->second.pppd->reap();  // may erase it (ppp_ended)
+  }
 }
 
 void Daemon::log_status() const {
-  LOG_NOTICE("status: %zu tunnels, %zu sessions; %llu datagrams, %llu bad version, %llu malformed, %llu unknown "
-             "tunnel, %llu refused",
-             engine_->tunnel_count(), engine_->session_count(),
-             static_cast<unsigned long long>(engine_->counters().datagrams),
-             static_cast<unsigned long long>(engine_->counters().bad_version),
-             static_cast<unsigned long long>(engine_->counters().malformed),
-             static_cast<unsigned long long>(engine_->counters().unknown_tunnel),
-             static_cast<unsigned long long>(engine_->counters().tunnels_refused));
-  engine_->for_each_tunnel([](const Tunnel& t, const Endpoint&, const Endpoint& peer) {
-    LOG_NOTICE("  tunnel %u %s %s peer %s (%s) tunnel %u, %zu sessions", t.local_id(), role_name(t),
-               tunnel_state_name(t.state()), peer.to_string().c_str(), t.peer_host_name().c_str(), t.peer_id(),
-               t.sessions().size());
+  const TimePoint now = loop_.now();
+  auto age = [now](TimePoint t) { return static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(now - t).count()); };
+  const EngineCounters& ec = engine_->counters();
+  LOG_NOTICE("status: %zu tunnels, %zu sessions, %zu pppds, %zu pool addresses in use; %llu datagrams, %llu bad "
+             "version, %llu malformed, %llu unknown tunnel, %llu tunnels refused, data %llu in / %llu out, %llu for "
+             "no session",
+             engine_->tunnel_count(), engine_->session_count(), calls_.size(), addresses_.used(),
+             static_cast<unsigned long long>(ec.datagrams), static_cast<unsigned long long>(ec.bad_version),
+             static_cast<unsigned long long>(ec.malformed), static_cast<unsigned long long>(ec.unknown_tunnel),
+             static_cast<unsigned long long>(ec.tunnels_refused), static_cast<unsigned long long>(ec.data_in),
+             static_cast<unsigned long long>(ec.data_out), static_cast<unsigned long long>(ec.data_unknown));
+  LOG_NOTICE("status: pppd %llu started, %llu exited, %llu failed to start; %llu calls refused for an empty pool; "
+             "PPP frames dropped: %llu without pppd, %llu after the session",
+             static_cast<unsigned long long>(counters_.pppd_started),
+             static_cast<unsigned long long>(counters_.pppd_exits),
+             static_cast<unsigned long long>(counters_.pppd_spawn_failures),
+             static_cast<unsigned long long>(counters_.address_pool_empty),
+             static_cast<unsigned long long>(counters_.ppp_frames_unhandled),
+             static_cast<unsigned long long>(counters_.ppp_frames_unsent));
+  engine_->for_each_tunnel([&](const Tunnel& t, const Endpoint&, const Endpoint& peer) {
+    const TransportCounters& tc = t.transport().counters();
+    LOG_NOTICE("  tunnel %u %s %s peer %s (%s) tunnel %u, %zu sessions; control %llu sent, %llu retransmitted, "
+               "%llu received, %llu duplicates, %llu out of order, rto %lld ms, window %u/%u",
+               t.local_id(), role_name(t), tunnel_state_name(t.state()), peer.to_string().c_str(),
+               t.peer_host_name().c_str(), t.peer_id(), t.sessions().size(),
+               static_cast<unsigned long long>(tc.sent), static_cast<unsigned long long>(tc.retransmitted),
+               static_cast<unsigned long long>(tc.received), static_cast<unsigned long long>(tc.duplicates),
+               static_cast<unsigned long long>(tc.out_of_order),
+               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(t.transport().rto()).count()),
+               t.transport().congestion_window(), t.transport().peer_window());
+    for (const auto& [sid, sp] : t.sessions()) {
+      const Session& s = *sp;
+      auto c = calls_.find(sid);
+      if (c == calls_.end()) {
+        LOG_NOTICE("    session %u %s peer session %u, age %lld s, no pppd", sid, session_state_name(s.state()),
+                   s.peer_id(), age(s.created()));
+        continue;
+      }
+      const PppdHandler& h = *c->second.pppd;
+      const PppLinkState& ls = h.link_state();
+      const PppdCounters& pc = h.counters();
+      LOG_NOTICE("    session %u %s peer session %u, age %lld s, pppd %d on %s, LCP %s%s%s, IPCP %s %s/%s, "
+                 "frames %llu in (%llu B) / %llu out (%llu B), %llu dropped",
+                 sid, session_state_name(s.state()), s.peer_id(), age(s.created()), static_cast<int>(h.pid()),
+                 h.tty_name().c_str(), ls.lcp_up ? "up" : "down",
+                 ls.peer_auth_name.empty() ? "" : ", user ", ls.peer_auth_name.c_str(), ls.ipcp_up ? "up" : "down",
+                 ipv4_to_string(ls.peer_ipv4).c_str(), ipv4_to_string(ls.local_ipv4).c_str(),
+                 static_cast<unsigned long long>(pc.frames_from_peer), static_cast<unsigned long long>(pc.bytes_from_peer),
+                 static_cast<unsigned long long>(pc.frames_to_peer), static_cast<unsigned long long>(pc.bytes_to_peer),
+                 static_cast<unsigned long long>(pc.dropped_queue_full + pc.dropped_closed));
+    }
   });
 }
 
@@ -608,7 +804,7 @@ void Daemon::begin_shutdown(TimePoint now) {
     engine_->for_each_tunnel([&](const Tunnel& tun, const Endpoint&, const Endpoint&) {
       if (!tun.dead() && !tun.transport().idle()) all_acked = false;
     });
-    if (all_acked || t >= *shutdown_deadline_) loop_.stop();
+    if ((all_acked && calls_.empty()) || t >= *shutdown_deadline_) loop_.stop();
     return false;
   });
   loop_.set_poll_interval(50ms);

@@ -10,12 +10,14 @@
 #include <optional>
 #include <string>
 
+#include "control/address_pool.hpp"
 #include "control/command_fifo.hpp"
 #include "control/commands.hpp"
 #include "control/config.hpp"
 #include "control/engine.hpp"
 #include "control/engine_driver.hpp"
 #include "control/event_loop.hpp"
+#include "control/pppd_handler.hpp"
 #include "control/secrets.hpp"
 #include "control/udp_socket.hpp"
 
@@ -33,13 +35,31 @@ struct DaemonOptions {
   std::string classic_fifo_link = "/var/run/l2tp-control";
   std::string pid_file = "/var/run/l2tpd.pid";
   bool foreground = false;
-  Duration shutdown_grace = 3s;  // SIGTERM: wait this long for StopCCN acks
+  Duration shutdown_grace = 3s;  // SIGTERM: wait this long for StopCCN acks and pppd exits
+  // pppd, started for every established call (xl2tpd's arguments).
+  std::string pppd_path = "/usr/sbin/pppd";
+  Duration pppd_kill_grace = 3s;  // SIGTERM -> SIGKILL
 };
 
 struct DaemonCounters {
   uint64_t commands = 0;
   uint64_t bad_commands = 0;
-  uint64_t ppp_frames_unhandled = 0;  // no PPP handler for the session (yet)
+  uint64_t ppp_frames_unhandled = 0;  // from the peer for a session without pppd: dropped
+  uint64_t ppp_frames_unsent = 0;     // from pppd for a session no longer up: dropped
+  uint64_t pppd_started = 0;
+  uint64_t pppd_spawn_failures = 0;   // the call was hung up (CDN)
+  uint64_t pppd_exits = 0;            // reaped, whoever ended it
+  uint64_t address_pool_empty = 0;    // calls refused: no address left in "ip range"
+};
+
+// The PPP side of one established call: its pppd and what it was given.
+struct CallPpp {
+  uint16_t tunnel_id = 0;
+  std::unique_ptr<PppdHandler> pppd;
+  std::optional<uint32_t> peer_addr;   // from the pool ("ip range"), returned at the end
+  std::optional<uint32_t> local_addr;  // from "local ip range", returned at the end
+  bool session_gone = false;           // the L2TP side ended first: no CDN from us
+  TimePoint started{};
 };
 
 class Daemon : public ControlObserver {
@@ -67,11 +87,16 @@ class Daemon : public ControlObserver {
   Engine& engine() { return *engine_; }
   EventLoop& loop() { return loop_; }
   const DaemonCounters& counters() const { return counters_; }
+  const std::map<uint16_t, CallPpp>& calls() const { return calls_; }
 
  private:
   PeerDecision decide(const DatagramMeta& from, const std::string& host_name);
   TunnelSettings settings_for(const EndpointConfig& e, const std::string& peer_host) const;
   std::string our_host_name(const EndpointConfig& e) const;
+  // Opens a tunnel with an entry's settings (and the secret for host); on
+  // failure nullptr and why in error.
+  Tunnel* open_to(const EndpointConfig& entry, const std::string& host, const Endpoint& peer, TimePoint now,
+                  std::string& error);
   bool dial(const std::string& lac_name, TimePoint now, std::string& error);
   bool disconnect(const std::string& lac_name, TimePoint now, std::string& error);
   // The commands (commands.hpp says what each takes and answers).
@@ -94,6 +119,10 @@ class Daemon : public ControlObserver {
   void schedule_redial(const std::string& lac_name, TimePoint now);
   bool cancel_redial(const std::string& lac_name);
   void log_status() const;
+  // pppd for an established call; a failure hangs the call up.
+  void start_ppp(const Session& s, TimePoint now);
+  void ppp_ended(uint16_t session_id, const std::string& why);
+  void reap_children();
 
   Config config_;
   Secrets secrets_;
@@ -117,6 +146,10 @@ class Daemon : public ControlObserver {
   // which a later add-* on the same name extends.
   std::map<std::string, std::vector<KeyValue>> added_lac_, added_lns_;
   std::string classic_link_;  // the symlink we made, to remove at exit
+  // By local session ID (box-wide unique): the PPP side of every call that
+  // got a pppd, until that pppd has been reaped.
+  std::map<uint16_t, CallPpp> calls_;
+  AddressPool addresses_;
   DaemonCounters counters_;
   bool shutting_down_ = false;
   std::optional<TimePoint> shutdown_deadline_;

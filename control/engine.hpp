@@ -71,6 +71,11 @@ class Engine : public TunnelContext {
   bool send_ppp(const Session& session, std::span<const uint8_t> frame, TimePoint now);
 
   Tunnel* tunnel(uint16_t local_id);
+  // The peer a tunnel talks to (its address and port), or nullptr.
+  const Endpoint* peer_of(uint16_t local_id) const {
+    auto it = tunnels_.find(local_id);
+    return it == tunnels_.end() ? nullptr : &it->second.peer;
+  }
   size_t tunnel_count() const { return tunnels_.size(); }
   size_t session_count() const { return session_ids_.live(); }
   template <class F>

@@ -55,9 +55,15 @@ int main(int argc, char** argv) {
   po::options_description desc(
       "Usage: l2tpd [options]\n"
       "An L2TPv2 (RFC 2661) LAC and LNS. Reads an xl2tpd.conf-style configuration and\n"
-      "xl2tpd's l2tp-secrets; is controlled through a command FIFO (c <lac>: dial the\n"
-      "[lac NAME] entry, d <lac>: disconnect it). SIGUSR1 logs the status, SIGHUP re-reads\n"
-      "the secrets, SIGTERM sends StopCCN to every tunnel and exits.\n\nOptions");
+      "xl2tpd's l2tp-secrets, and starts pppd on a pseudo-tty for every established call.\n"
+      "Controlled through a command FIFO with xl2tpd-control or by hand:\n"
+      "  t HOST[:PORT]   open a tunnel ([lac default]'s settings)\n"
+      "  c TID|LAC       place a call on a tunnel, or dial a [lac NAME] entry\n"
+      "  h CID           hang up a call\n"
+      "  d TID|LAC       close a tunnel, or a [lac NAME]'s\n"
+      "  o TID|LNS NUM   request an outgoing call (OCRQ)\n"
+      "SIGUSR1 logs every tunnel and call, SIGHUP re-reads the secrets, SIGTERM sends\n"
+      "StopCCN to every tunnel, ends the pppds and exits.\n\nOptions");
   desc.add_options()
       ("help,h", "show this help")
       ("version,V", "show the version")
@@ -67,6 +73,7 @@ int main(int argc, char** argv) {
       ("pidfile,p", po::value(&opt.pid_file)->default_value(opt.pid_file), "pid file")
       ("foreground,D", po::bool_switch(&opt.foreground), "stay in the foreground, log to stderr")
       ("socket", po::bool_switch(&socket_mode), "socket mode: kernel UDP socket, no DPDK")
+      ("pppd", po::value(&opt.pppd_path)->default_value(opt.pppd_path), "the pppd to start for each call")
       ("log-level", po::value(&log_level)->default_value(log_level), "error, warning, notice, info or debug");
   po::variables_map vm;
   try {
@@ -119,6 +126,9 @@ int main(int argc, char** argv) {
     }
     secrets = std::move(*s);
   }
+  if (access(opt.pppd_path.c_str(), X_OK) != 0)
+    std::fprintf(stderr, "l2tpd: warning: --pppd %s: %s: calls will be hung up until it exists\n",
+                 opt.pppd_path.c_str(), std::strerror(errno));
   std::string error;
   if (!claim_pid_file(opt.pid_file, error)) {
     std::fprintf(stderr, "l2tpd: %s\n", error.c_str());

@@ -13,6 +13,8 @@
 #include <span>
 #include <string>
 
+#include "control/ppp_watch.hpp"
+
 namespace l2tp::control {
 
 // What a handler tells its session. Every member may be empty (not wanted).
@@ -25,8 +27,10 @@ struct PppEvents {
   // the link): the session ends with CDN. Called exactly once, as the
   // handler's last act: the callee may destroy the handler.
   std::function<void(const std::string& why)> ended;
-  // Later: LCP up/down, the authenticated name, IPCP/IPV6CP results
-  // (addresses, interface IDs), MRU (issue 9, the fast-path handoff).
+  // LCP up/down (with the MRUs), the authenticated name, IPCP/IPV6CP up and
+  // down (addresses, interface IDs): what the fast-path handoff acts on.
+  // Must not destroy the handler.
+  std::function<void(PppEvent, const PppLinkState&)> link;
 };
 
 // One per session.
@@ -41,6 +45,9 @@ class PppHandler {
   // The session is going away (CDN, StopCCN, hang-up): stop the PPP side.
   // Idempotent. PppEvents::ended follows once the PPP side is really gone.
   virtual void terminate() = 0;
+
+  // What is known of the link now (control/ppp_watch.hpp).
+  virtual const PppLinkState& link_state() const = 0;
 };
 
 }  // namespace l2tp::control

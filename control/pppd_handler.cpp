@@ -113,7 +113,10 @@ constexpr int kMaxReadsPerEvent = 8;  // fairness between ptys
 }  // namespace
 
 PppdHandler::PppdHandler(EventLoop& loop, PppdOptions options, PppEvents events)
-    : loop_(loop), options_(std::move(options)), events_(std::move(events)) {
+    : loop_(loop), options_(std::move(options)), events_(std::move(events)),
+      watch_([this](PppEvent e, const PppLinkState& s) {
+        if (events_.link) events_.link(e, s);
+      }) {
   read_buf_.resize(kReadChunk);
 }
 
@@ -233,6 +236,7 @@ void PppdHandler::frame_from_peer(std::span<const uint8_t> ppp) {
   }
   ++counters_.frames_from_peer;
   counters_.bytes_from_peer += ppp.size();
+  watch_.observe(PppDirection::kFromPeer, ppp);
   if (!want_write_) flush_queue();  // else EPOLLOUT flushes in order
 }
 
@@ -277,6 +281,7 @@ void PppdHandler::read_pty() {
                     [this](std::span<const uint8_t> frame) {
                       ++counters_.frames_to_peer;
                       counters_.bytes_to_peer += frame.size();
+                      watch_.observe(PppDirection::kFromLocal, frame);
                       if (events_.frame_to_peer) events_.frame_to_peer(frame);
                     });
       continue;
@@ -287,7 +292,7 @@ void PppdHandler::read_pty() {
     // Any other error also ends the pty: a level-triggered fd that keeps
     // failing would spin the loop.
     if (n < 0 && errno != EIO) ++counters_.pty_errors;
-    close_reason_ = "pty hang-up";
+    if (close_reason_.empty()) close_reason_ = "pty hang-up";  // not after our own terminate()
     close_pty();
     terminate();  // ended follows from reap()
     return;

@@ -107,6 +107,7 @@ class PppdHandler final : public PppHandler {
 
   void frame_from_peer(std::span<const uint8_t> ppp) override;
   void terminate() override;
+  const PppLinkState& link_state() const override { return watch_.state(); }
 
   // The SIGCHLD hook: waitpid(pid(), WNOHANG). True when pppd was reaped by
   // this call (ended has then fired; do not touch the handler again if
@@ -142,6 +143,7 @@ class PppdHandler final : public PppHandler {
   std::string close_reason_;         // why we closed the pty or signalled
 
   wire::HdlcDecoder decoder_{wire::AddressControl::kAsIs};
+  PppWatch watch_;  // LCP/auth/IPCP/IPV6CP seen both ways -> events_.link
   std::vector<uint8_t> read_buf_;
   std::vector<uint8_t> queue_;       // encoded octets for the pty
   std::size_t queue_head_ = 0;       // first unwritten octet in queue_

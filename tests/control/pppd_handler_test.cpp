@@ -145,6 +145,7 @@ class PppdHandlerTest : public ::testing::Test {
       ++ended_;
       why_ = why;
     };
+    ev.link = [this](PppEvent e, const PppLinkState&) { link_events_.push_back(e); };
     auto r = PppdHandler::spawn(loop_, std::move(o), std::move(ev));
     ASSERT_TRUE(r.handler) << r.what << ": " << r.error.message();
     handler_ = std::move(r.handler);
@@ -175,6 +176,7 @@ class PppdHandlerTest : public ::testing::Test {
   std::vector<Bytes> received_;
   int ended_ = 0;
   std::string why_;
+  std::vector<PppEvent> link_events_;
 };
 
 TEST_F(PppdHandlerTest, PassesArgumentsAndTheTtyNameToPppd) {
@@ -186,6 +188,27 @@ TEST_F(PppdHandlerTest, PassesArgumentsAndTheTtyNameToPppd) {
   EXPECT_EQ(lines, (std::vector<std::string>{fake_pppd_path(), "passive", "nodetach",
                                              handler_->tty_name()}));
   EXPECT_TRUE(handler_->tty_name().starts_with("/dev/pts/"));
+}
+
+TEST_F(PppdHandlerTest, LinkEventsComeFromFramesSeenBothWays) {
+  spawn(options("echo"));
+  // The echo peer returns each frame as pppd's: our Configure-Request comes
+  // back as its request, our Ack of it as its Ack of ours, so each side has
+  // acknowledged the other's request and LCP is up (control/ppp_watch.hpp).
+  const Bytes req{0xFF, 0x03, 0xC0, 0x21, 0x01, 0x01, 0x00, 0x08, 0x01, 0x04, 0x05, 0xD4};
+  const Bytes ack{0xFF, 0x03, 0xC0, 0x21, 0x02, 0x01, 0x00, 0x08, 0x01, 0x04, 0x05, 0xD4};
+  handler_->frame_from_peer(req);
+  ASSERT_TRUE(run_until([&] { return received_.size() == 1; }));
+  EXPECT_TRUE(link_events_.empty());
+  handler_->frame_from_peer(ack);  // acks pppd's (echoed) request
+  ASSERT_TRUE(run_until([&] { return received_.size() == 2; }));
+  EXPECT_EQ(link_events_, (std::vector<PppEvent>{PppEvent::kLcpUp}));
+  EXPECT_TRUE(handler_->link_state().lcp_up);
+  EXPECT_EQ(handler_->link_state().peer_mru, 1492);
+  EXPECT_EQ(handler_->link_state().local_mru, 1492);
+  const Bytes term{0xFF, 0x03, 0xC0, 0x21, 0x05, 0x02, 0x00, 0x04};
+  handler_->frame_from_peer(term);
+  EXPECT_EQ(link_events_, (std::vector<PppEvent>{PppEvent::kLcpUp, PppEvent::kLcpDown}));
 }
 
 TEST_F(PppdHandlerTest, FramesComeBackByteForByteThroughTheEchoPeer) {

@@ -24,10 +24,11 @@ cleanup() {
   if [[ ${KEEP:-0} == 1 ]]; then echo "logs kept in $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
+pppd_standin "$W/pppd"
 
 PORT=$((20000 + ($$ * 7) % 20000))
 start() {  # NAME CONF
-  "$L2TPD" --socket -D -c "$2" -s /dev/null -C "$W/$1.ctl" -p "$W/$1.pid" --log-level debug >"$W/$1.log" 2>&1 &
+  "$L2TPD" --socket -D -c "$2" -s /dev/null -C "$W/$1.ctl" -p "$W/$1.pid" --pppd "$W/pppd" --log-level debug >"$W/$1.log" 2>&1 &
   PIDS+=($!)
   disown
   wait_log "$W/$1.log" "listening on" 5

@@ -37,12 +37,13 @@ SYM_PORT=$((LNS_PORT + 2))
 
 # shellcheck source=tests/integration/lib.bash
 source tests/integration/lib.bash  # the cwd is the repo root
+pppd_standin "$W/pppd"
 
 # start NAME CONF [extra options]: our daemon in the foreground.
 start() {
   local name=$1 conf=$2
   shift 2
-  "$L2TPD" --socket -D -c "$conf" -s /dev/null -p "$W/$name.pid" --log-level debug "$@" >"$W/$name.log" 2>&1 &
+  "$L2TPD" --socket -D -c "$conf" -s /dev/null -p "$W/$name.pid" --pppd "$W/pppd" --log-level debug "$@" >"$W/$name.log" 2>&1 &
   PIDS+=($!)
   disown
   wait_log "$W/$name.log" "listening on" 5

@@ -53,7 +53,7 @@ mkdir -p /var/run/xl2tpd
 
 cat >"$W/fakepppd" <<'STUB'
 #!/bin/sh
-# Stand-in for pppd: keeps the pty xl2tpd hands it open until killed.
+# Stand-in for xl2tpd's pppd: keeps the pty xl2tpd hands it open until killed.
 exec sleep 100000
 STUB
 chmod +x "$W/fakepppd"
@@ -61,12 +61,15 @@ touch "$W/options"
 
 # shellcheck source=tests/integration/lib.bash
 source tests/integration/lib.bash  # the cwd is the repo root
+pppd_standin "$W/ourpppd"
 
 # start_ours NS NAME CONF [SECRETS]: our daemon in the foreground, in NS.
 start_ours() {
   local ns=$1 name=$2
-  ip netns exec "$ns" "$L2TPD" --socket -D -c "$3" -s "${4:-/dev/null}" -C "$W/$name.ctl" -p "$W/$name.pid" \
-    --log-level debug >"$W/$name.log" 2>&1 &
+  : >"$W/$name.pppd"
+  ip netns exec "$ns" env PPPD_ARGV_LOG="$W/$name.pppd" \
+    "$L2TPD" --socket -D -c "$3" -s "${4:-/dev/null}" -C "$W/$name.ctl" -p "$W/$name.pid" \
+    --pppd "$W/ourpppd" --log-level debug >"$W/$name.log" 2>&1 &
   PIDS+=($!)
   disown
   wait_log "$W/$name.log" "listening on" 5
@@ -167,6 +170,22 @@ lns_case() {  # AUTH
     grep -q "authenticated" "$W/ours.log" && pass "$label: the LAC proved the secret" ||
       fail "$label: the LAC proved the secret"
   fi
+  # Our pppd: xl2tpd's arguments, the first address of the pool, the pty last.
+  local pppd_pid
+  if wait_log "$W/ours.pppd" "passive nodetach 10\.9\.0\.1:10\.9\.0\.10 noauth /dev/pts/[0-9]+$" 5; then
+    pass "$label: pppd started with the pool's first address and the pty"
+  else
+    fail "$label: pppd started with the pool's first address and the pty" "$(cat "$W/ours.pppd")"
+  fi
+  pppd_pid=$(awk 'END {print $1}' "$W/ours.pppd")
+  # SIGUSR1: every tunnel and call, with its pppd and counters.
+  kill -USR1 "$(cat "$W/ours.pid")"
+  if wait_log "$W/ours.log" "tunnel [0-9]+ LNS established peer 192\.0\.2\.1:1701 .* 1 sessions; control [0-9]+ sent" 5 &&
+     wait_log "$W/ours.log" "session [0-9]+ established peer session [0-9]+, age [0-9]+ s, pppd $pppd_pid on /dev/pts/[0-9]+, LCP down" 5; then
+    pass "$label: SIGUSR1 reports the tunnel and the call with its pppd"
+  else
+    fail "$label: SIGUSR1 reports the tunnel and the call with its pppd" "$(grep -A3 'status:' "$W/ours.log" | tail -4)"
+  fi
   # Teardown from xl2tpd's side.
   ip netns exec "$NS_A" xl2tpd-control -c "$W/xl.ctl" disconnect-lac test >/dev/null 2>&1
   if wait_log "$W/ours.log" "tunnel [0-9]+ down: result 1" && wait_log "$W/xl.log" "Connection ([0-9]+ )?closed"; then
@@ -174,6 +193,34 @@ lns_case() {  # AUTH
   else
     fail "$label: xl2tpd's disconnect tears down both sides" "$(tail -2 "$W/ours.log")"
   fi
+  if [[ -n $pppd_pid ]] && wait_log "$W/ours.log" "session [0-9]+: pppd killed by SIGTERM \(terminated\)" 5 &&
+     ! kill -0 "$pppd_pid" 2>/dev/null; then
+    pass "$label: the tunnel's end ends our pppd and reaps it"
+  else
+    fail "$label: the tunnel's end ends our pppd and reaps it" "pid ${pppd_pid:-?}; $(grep pppd "$W/ours.log" | tail -2)"
+  fi
+  # A pppd that exits by itself ends its call with CDN; the address goes
+  # back to the pool, so the next call gets it again.
+  ip netns exec "$NS_A" xl2tpd-control -c "$W/xl.ctl" connect-lac test >/dev/null 2>&1
+  if wait_log "$W/ours.pppd" "^[0-9]+ .*10\.9\.0\.1:10\.9\.0\.10 .*" 5 && [[ $(wc -l <"$W/ours.pppd") -ge 2 ]] ||
+     { sleep 3; [[ $(wc -l <"$W/ours.pppd") -ge 2 ]]; }; then
+    pppd_pid=$(awk 'END {print $1}' "$W/ours.pppd")
+    grep -q "10\.9\.0\.1:10\.9\.0\.10 " <(tail -1 "$W/ours.pppd") &&
+      pass "$label: the released address is handed out again" ||
+      fail "$label: the released address is handed out again" "$(tail -1 "$W/ours.pppd")"
+    kill -KILL "$pppd_pid"
+    if wait_log "$W/ours.log" "session [0-9]+ on tunnel [0-9]+ down: result 1 \"pppd killed by SIGKILL" 5 &&
+       wait_log "$W/xl.log" "[Cc]all.*(disconnect|closed)|CDN|Connection [0-9]+ closed" 5; then
+      pass "$label: pppd's exit hangs up the call with CDN"
+    else
+      fail "$label: pppd's exit hangs up the call with CDN" "$(tail -2 "$W/ours.log") / $(grep -v '"' "$W/xl.log" | tail -2)"
+    fi
+    ip netns exec "$NS_A" xl2tpd-control -c "$W/xl.ctl" disconnect-lac test >/dev/null 2>&1
+    wait_log "$W/xl.log" "Connection ([0-9]+ )?closed.*" 5
+  else
+    fail "$label: a second call gets a pppd" "$(cat "$W/ours.pppd")"
+  fi
+  sleep 0.5
   # Up again, and teardown from our side (SIGTERM: StopCCN, then exit).
   ip netns exec "$NS_A" xl2tpd-control -c "$W/xl.ctl" connect-lac test >/dev/null 2>&1
   if wait_log "$W/ours.log" "session [0-9]+ up.*" && [[ $(grep -Ec "session [0-9]+ up" "$W/ours.log") -ge 2 ]] ||
@@ -199,10 +246,11 @@ lac_case() {  # AUTH HIDDEN
   start_ours "$NS_A" ours "$W/ours.conf" "$W/secrets" || { fail "$label: start l2tpd" "$(tail -3 "$W/ours.log")"; return; }
   local cap=$W/lac.pcap
   if [[ $hidden == yes ]] && command -v tshark >/dev/null; then
-    ip netns exec "$NS_A" tshark -q -i "va$$" -f "udp port 1701" -w "$cap" >/dev/null 2>&1 &
+    ip netns exec "$NS_A" tshark -q -i "va$$" -f "udp port 1701" -w "$cap" >/dev/null 2>"$W/tshark.log" &
     local capture=$!
     PIDS+=("$capture")
-    sleep 1.5  # tshark needs a moment before it captures
+    # tshark says so once it captures (seconds on a loaded machine).
+    wait_log "$W/tshark.log" "Capturing on" 20 || fail "$label: tshark starts capturing" "$(cat "$W/tshark.log")"
   fi
   echo "c up" >"$W/ours.ctl"
   if wait_log "$W/ours.log" "session [0-9]+ up" && wait_log "$W/xl.log" "Call established"; then
