@@ -13,15 +13,22 @@ std::optional<CpPacket> parse_cp(std::span<const uint8_t> info) {
 }
 
 Bytes build_cp(uint8_t code, uint8_t id, std::span<const uint8_t> data) {
-  const std::size_t length = kCpHeaderSize + data.size();
-  Bytes out{code, id, static_cast<uint8_t>(length >> 8), static_cast<uint8_t>(length)};
-  out.insert(out.end(), data.begin(), data.end());
+  Bytes out;
+  wire::ByteWriter w(out);
+  w.u8(code);
+  w.u8(id);
+  w.u16(static_cast<uint16_t>(kCpHeaderSize + data.size()));
+  w.bytes(data);
   return out;
 }
 
 Bytes build_frame(uint16_t protocol, std::span<const uint8_t> info) {
-  Bytes out{0xFF, 0x03, static_cast<uint8_t>(protocol >> 8), static_cast<uint8_t>(protocol)};
-  out.insert(out.end(), info.begin(), info.end());
+  Bytes out;
+  wire::ByteWriter w(out);
+  w.u8(0xFF);
+  w.u8(0x03);
+  w.u16(protocol);
+  w.bytes(info);
   return out;
 }
 
@@ -39,26 +46,22 @@ std::optional<std::vector<CpOption>> parse_options(std::span<const uint8_t> data
 }
 
 void append_option(Bytes& out, uint8_t type, std::span<const uint8_t> value) {
-  out.push_back(type);
-  out.push_back(static_cast<uint8_t>(2 + value.size()));
-  out.insert(out.end(), value.begin(), value.end());
+  wire::ByteWriter w(out);
+  w.u8(type);
+  w.u8(static_cast<uint8_t>(2 + value.size()));
+  w.bytes(value);
 }
 
 void append_option_u16(Bytes& out, uint8_t type, uint16_t value) {
-  const uint8_t v[2] = {static_cast<uint8_t>(value >> 8), static_cast<uint8_t>(value)};
+  uint8_t v[2];
+  wire::store_be16(v, value);
   append_option(out, type, v);
 }
 
 void append_option_u32(Bytes& out, uint8_t type, uint32_t value) {
-  const uint8_t v[4] = {static_cast<uint8_t>(value >> 24), static_cast<uint8_t>(value >> 16),
-                        static_cast<uint8_t>(value >> 8), static_cast<uint8_t>(value)};
+  uint8_t v[4];
+  wire::store_be32(v, value);
   append_option(out, type, v);
-}
-
-uint16_t get_u16(std::span<const uint8_t> p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-
-uint32_t get_u32(std::span<const uint8_t> p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
 }
 
 const char* state_name(State s) {

@@ -11,9 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "shared/bytes.hpp"
+
 namespace l2tp::peer {
 
-using Bytes = std::vector<uint8_t>;
+using wire::Bytes;
 
 // RFC 1661 5: codes 1-7 are common to LCP and the NCPs; 8-11 are LCP's.
 enum class Code : uint8_t {
@@ -65,8 +67,9 @@ std::optional<std::vector<CpOption>> parse_options(std::span<const uint8_t> data
 void append_option(Bytes& out, uint8_t type, std::span<const uint8_t> value);
 void append_option_u16(Bytes& out, uint8_t type, uint16_t value);
 void append_option_u32(Bytes& out, uint8_t type, uint32_t value);
-uint16_t get_u16(std::span<const uint8_t> p);  // network byte order
-uint32_t get_u32(std::span<const uint8_t> p);
+// Network byte order reads of a span the caller has checked for size.
+inline uint16_t get_u16(std::span<const uint8_t> p) { return wire::load_be16(p.data()); }
+inline uint32_t get_u32(std::span<const uint8_t> p) { return wire::load_be32(p.data()); }
 
 // What one protocol (LCP, IPCP) decides about options; the automaton below
 // owns the packets, the identifiers and the states.

@@ -7,11 +7,16 @@ namespace l2tp::peer {
 namespace {
 
 Bytes u32_bytes(uint32_t v) {
-  return {static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16), static_cast<uint8_t>(v >> 8),
-          static_cast<uint8_t>(v)};
+  Bytes b(4);
+  wire::store_be32(b.data(), v);
+  return b;
 }
 
-Bytes u16_bytes(uint16_t v) { return {static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)}; }
+Bytes u16_bytes(uint16_t v) {
+  Bytes b(2);
+  wire::store_be16(b.data(), v);
+  return b;
+}
 
 using Verdict = OptionPolicy::Verdict;
 

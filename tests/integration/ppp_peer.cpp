@@ -51,9 +51,11 @@ namespace {
 
 // RFC 1661 4.6: Restart timer default.
 constexpr int64_t kRestartMs = 3000;
-// How long a Terminate-Request on SIGTERM may take before we go anyway
-// (pppd waits Max-Terminate restarts; the tests want a quick exit).
-constexpr int64_t kTerminateGraceMs = 3000;
+// How long a Terminate-Request on SIGTERM may wait for its Ack before we
+// go anyway. pppd waits Max-Terminate restart periods (6 s), but xl2tpd and
+// our l2tpd SIGKILL their pppd 3 s after SIGTERM, and a tunnel that is
+// already gone never acknowledges: exit well before that, by ourselves.
+constexpr int64_t kTerminateGraceMs = 1000;
 constexpr std::size_t kMaxPacket = 65536;
 
 // pppd's exit statuses (pppd(8) EXIT STATUS), which xl2tpd and our daemon
@@ -284,10 +286,10 @@ bool Peer::extra_code(uint16_t protocol, const CpPacket& p) {
         log_("LCP Echo-Request with our own magic: looped-back link?");
         return true;
       }
-      const uint32_t magic = lcp_policy_.our_magic();
-      Bytes reply{static_cast<uint8_t>(magic >> 24), static_cast<uint8_t>(magic >> 16),
-                  static_cast<uint8_t>(magic >> 8), static_cast<uint8_t>(magic)};
-      reply.insert(reply.end(), p.data.begin() + 4, p.data.end());
+      Bytes reply;
+      wire::ByteWriter w(reply);
+      w.u32(lcp_policy_.our_magic());
+      w.bytes(p.data.subspan(4));
       send_frame(wire::ppp::kLcp, build_cp(static_cast<uint8_t>(Code::kEchoReply), p.id, reply));
       return true;
     }
@@ -329,10 +331,11 @@ void Peer::on_frame(std::span<const uint8_t> frame) {
   } else {
     // RFC 1661 5.7: Protocol-Reject with the protocol and its information,
     // truncated so that the reject fits the peer's MRU.
-    Bytes data{static_cast<uint8_t>(protocol >> 8), static_cast<uint8_t>(protocol)};
+    Bytes data;
+    wire::ByteWriter w(data);
+    w.u16(protocol);
     const std::size_t room = lcp_policy_.peer_mru() - kCpHeaderSize - 2;
-    data.insert(data.end(), f->information.begin(),
-                f->information.begin() + static_cast<std::ptrdiff_t>(std::min(room, f->information.size())));
+    w.bytes(f->information.first(std::min(room, f->information.size())));
     log_("Protocol-Reject of protocol 0x%04x", protocol);
     send_frame(wire::ppp::kLcp, build_cp(static_cast<uint8_t>(Code::kProtocolReject), lcp_.next_id(), data));
   }

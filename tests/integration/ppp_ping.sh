@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # A real ping across an L2TP tunnel on a host whose kernel has no PPP: two
-# network namespaces on a veth pair (LAC 192.0.2.1, LNS 192.0.2.2), Debian's
-# xl2tpd on both sides, and ppp-peer (tests/integration/ppp_peer.cpp, our
-# pppd stand-in that bridges PPP to a TUN device) bound over /usr/sbin/pppd
-# in each xl2tpd's private mount namespace. Both ppp-peers must negotiate
-# LCP and IPCP through the tunnel, get their addresses from the LNS's
-# "local ip" / "ip range", run their ip-up script, carry ping -c 3 from the
-# LAC to the LNS's PPP address and back, and exit when the tunnel is torn
-# down with xl2tpd-control.
+# network namespaces on a veth pair (LAC 192.0.2.1, LNS 192.0.2.2) and
+# ppp-peer (tests/integration/ppp_peer.cpp, our pppd stand-in that bridges
+# PPP to a TUN device) bound over /usr/sbin/pppd in each L2TP daemon's
+# private mount namespace. Three pairings: Debian's xl2tpd on both sides
+# (which proves ppp-peer against a peer nobody here wrote), our l2tpd as
+# LNS with xl2tpd as LAC, and our l2tpd as LAC with xl2tpd as LNS. In each,
+# both ppp-peers negotiate LCP and IPCP through the tunnel, get their
+# addresses from the LNS's "local ip" / "ip range", run their ip-up script,
+# carry ping -c 3 both ways, and exit when the LAC disconnects; dialled
+# again, a SIGTERM to one ppp-peer sends an LCP Terminate-Request across,
+# both exit, and that side's daemon sees pppd's exit status.
 #
 # Prints PASS:/FAIL:/SKIP: lines for tests/run. Cleans up (processes by
 # PID, namespaces, veths and with them the TUN devices) even when it fails.
@@ -16,6 +19,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 PPP_PEER=$ROOT/${BUILD_DIR:-build/gcc}/tests/ppp-peer
+L2TPD=$ROOT/${BUILD_DIR:-build/gcc}/control/l2tpd
 
 fails=0
 pass() { echo "PASS: $1"; }
@@ -25,17 +29,18 @@ skip_all() { echo "SKIP: ppp ping: $1"; echo "*** ppp_ping.sh SKIPPED: $1 ***" >
 [[ $EUID -eq 0 ]] || skip_all "needs root (network namespaces, mount namespaces, TUN)"
 command -v xl2tpd >/dev/null || skip_all "xl2tpd is not installed (tools/setup-deps installs it)"
 command -v xl2tpd-control >/dev/null || skip_all "xl2tpd-control is not installed"
-command -v ping >/dev/null || skip_all "ping (iputils-ping) is not installed"
+command -v ping >/dev/null || skip_all "ping is not installed (tools/setup-deps installs iputils-ping)"
 [[ -e /usr/sbin/pppd ]] || skip_all "/usr/sbin/pppd is missing: nothing to bind ppp-peer over (install ppp)"
 [[ -c /dev/net/tun ]] || skip_all "/dev/net/tun is missing: no TUN in this kernel or container"
 [[ -x $PPP_PEER ]] || { fail "ppp ping" "$PPP_PEER not built"; exit 1; }
+[[ -x $L2TPD ]] || { fail "ppp ping" "$L2TPD not built"; exit 1; }
 
 W=$(mktemp -d /tmp/l2tp-ppp-ping.XXXXXX)
 NS_A=l2pa$$ NS_B=l2pb$$
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  # ppp-peers are xl2tpd's children, in the same network namespace.
+  # ppp-peers are the daemons' children, in the same network namespace.
   for ns in "$NS_A" "$NS_B"; do
     for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
     ip netns del "$ns" 2>/dev/null
@@ -67,7 +72,7 @@ EOF
 chmod +x "$W/ip-up"
 
 # pppd options for one side (pppoptfile): ppp-peer reads "file" as pppd does.
-ppp_options() {  # NAME
+ppp_options() {  # SIDE
   cat <<EOF
 noauth
 logfile $W/$1-ppp.log
@@ -75,14 +80,64 @@ ip-up-script $W/ip-up
 EOF
 }
 
-# start_xl2tpd NS NAME CONF: xl2tpd with ppp-peer as its pppd.
-start_xl2tpd() {
-  local ns=$1 name=$2
-  unshare -m sh -c "mount --bind '$PPP_PEER' /usr/sbin/pppd && exec ip netns exec '$ns' xl2tpd -D -c '$3' -s /dev/null -p '$W/$name.pid' -C '$W/$name.ctl'" \
-    >"$W/$name.log" 2>&1 &
+# Both daemons read xl2tpd.conf; the LAC's entry is "test", dialled at start.
+lns_conf() {
+  cat <<EOF
+[global]
+port = 1701
+
+[lns default]
+ip range = 10.9.0.10-10.9.0.20
+local ip = 10.9.0.1
+hostname = lns
+pppoptfile = $W/lns.options
+EOF
+}
+lac_conf() {
+  cat <<EOF
+[global]
+port = 1701
+
+[lac test]
+lns = 192.0.2.2
+hostname = lac
+autodial = yes
+redial = no
+pppoptfile = $W/lac.options
+EOF
+}
+
+# start_daemon KIND NS SIDE: xl2tpd or our l2tpd (KIND xl2tpd|ours) in NS
+# in the foreground with $W/SIDE.conf, ppp-peer bound over /usr/sbin/pppd
+# in a mount namespace of its own; log $W/SIDE.log, FIFO $W/SIDE.ctl.
+start_daemon() {
+  local kind=$1 ns=$2 side=$3 cmd ready
+  if [[ $kind == xl2tpd ]]; then
+    cmd="xl2tpd -D -c '$W/$side.conf' -s /dev/null -p '$W/$side.pid' -C '$W/$side.ctl'"
+    ready="Listening on IP address"
+  else
+    # Our daemon's default --pppd is /usr/sbin/pppd: it runs the bind
+    # mount, as xl2tpd does.
+    cmd="'$L2TPD' --socket -D -c '$W/$side.conf' -s /dev/null -p '$W/$side.pid' -C '$W/$side.ctl' --log-level debug"
+    ready="listening on"
+  fi
+  unshare -m sh -c "mount --bind '$PPP_PEER' /usr/sbin/pppd && exec ip netns exec '$ns' $cmd" \
+    >"$W/$side.log" 2>&1 &
   PIDS+=($!)
   disown
-  wait_log "$W/$name.log" "Listening on IP address" 5
+  wait_log "$W/$side.log" "$ready" 5
+}
+
+# lac_command KIND connect|disconnect: xl2tpd-control for xl2tpd, the
+# classic FIFO commands (c/d ENTRY) for ours.
+lac_command() {
+  if [[ $1 == xl2tpd ]]; then
+    ip netns exec "$NS_A" xl2tpd-control -c "$W/lac.ctl" "$2-lac" test >/dev/null 2>&1
+  elif [[ $2 == connect ]]; then
+    echo "c test" >"$W/lac.ctl"
+  else
+    echo "d test" >"$W/lac.ctl"
+  fi
 }
 
 stop_all() {
@@ -91,6 +146,19 @@ stop_all() {
     for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
   done
   PIDS=()
+  # The next pair binds the same UDP port: wait until both namespaces are
+  # empty (their TUN devices go with the ppp-peers).
+  local deadline=$((SECONDS + 5))
+  while ((SECONDS < deadline)) && [[ -n $(ip netns pids "$NS_A")$(ip netns pids "$NS_B") ]]; do sleep 0.1; done
+}
+
+# Logs of ppp-peers that have exited, out of the way of the next ones.
+rotations=0
+fresh_logs() {
+  local f
+  for f in "$W"/lac-ppp.log "$W"/lns-ppp.log "$W"/ip-up.*.args; do
+    [[ -e $f ]] && mv "$f" "$f.$((++rotations))"
+  done
 }
 
 # The pid ppp-peer logs on its first line ("ppp-peer[PID]: start: ...").
@@ -107,9 +175,9 @@ wait_gone() {
 }
 
 # ppp_case LABEL: the LAC in NS_A and the LNS in NS_B are up and dialling
-# (their ppp-peers log to $W/lac-ppp.log and $W/lns-ppp.log); check
-# negotiation, the interfaces, the ip-up hook and the ping. Teardown is the
-# caller's.
+# (their ppp-peers log to $W/lac-ppp.log and $W/lns-ppp.log); checks
+# negotiation, the interfaces, the ip-up hook and the pings. Teardown is
+# the caller's.
 ppp_case() {
   local label=$1 lac_log=$W/lac-ppp.log lns_log=$W/lns-ppp.log
   if wait_log "$lac_log" "IPCP up: local 10\.9\.0\.10 remote 10\.9\.0\.1 interface ppp0" 20 &&
@@ -175,81 +243,83 @@ expect_peers_exit() {
   fi
 }
 
-# Logs of the ppp-peers that have exited, out of the way of the next ones.
-fresh_logs() {
-  local f
-  for f in "$W"/lac-ppp.log "$W"/lns-ppp.log "$W"/ip-up.*.args; do
-    [[ -e $f ]] && mv "$f" "$f.$((++rotations))"
-  done
-}
-rotations=0
-
-# terminate_case LABEL LNS_DAEMON_LOG: SIGTERM to the LNS's ppp-peer, as an
+# terminate_case LABEL SIDE: SIGTERM to SIDE's (lac|lns) ppp-peer, as an
 # operator would stop pppd: it sends an LCP Terminate-Request through the
-# tunnel, the LAC's ppp-peer acknowledges, both exit, and the LNS daemon
+# tunnel, the other ppp-peer acknowledges, both exit, and SIDE's daemon
 # sees its pppd exit with pppd's status for a user request (5).
 terminate_case() {
-  local label="$1, SIGTERM to the LNS's ppp-peer" lns_pid
-  lns_pid=$(peer_pid "$W/lns-ppp.log")
-  [[ -n $lns_pid ]] && kill -TERM "$lns_pid"
-  if wait_log "$W/lac-ppp.log" "LCP Terminate-Request received" 5 &&
-     wait_log "$W/lns-ppp.log" "LCP Terminate-Ack received" 5 &&
-     wait_log "$W/lns-ppp.log" "exit: link terminated on signal \(status 5\)" 5; then
+  local side=$2 other=lac pid
+  [[ $side == lac ]] && other=lns
+  local label="$1, SIGTERM to the ${side^^}'s ppp-peer"
+  pid=$(peer_pid "$W/$side-ppp.log")
+  [[ -n $pid ]] && kill -TERM "$pid"
+  if wait_log "$W/$other-ppp.log" "LCP Terminate-Request received" 5 &&
+     wait_log "$W/$side-ppp.log" "LCP Terminate-Ack received" 5 &&
+     wait_log "$W/$side-ppp.log" "exit: link terminated on signal \(status 5\)" 5; then
     pass "$label: LCP Terminate-Request and Ack cross the tunnel"
   else
     fail "$label: LCP Terminate-Request and Ack cross the tunnel" \
-      "LAC: $(tail -2 "$W/lac-ppp.log" | tr '\n' ' ') / LNS: $(tail -2 "$W/lns-ppp.log" | tr '\n' ' ')"
+      "${side^^}: $(tail -2 "$W/$side-ppp.log" | tr '\n' ' ') / ${other^^}: $(tail -2 "$W/$other-ppp.log" | tr '\n' ' ')"
   fi
-  if wait_log "$2" "pppd (exited for call [0-9]+ with code|[0-9]+ exited with status) 5" 5; then
-    pass "$label: the LNS daemon sees its pppd exit with status 5"
+  # xl2tpd: "pppd exited for call N with code 5"; ours: "pppd exited with status 5".
+  if wait_log "$W/$side.log" "pppd exited (for call [0-9]+ with code|with status) 5" 5; then
+    pass "$label: the ${side^^} daemon sees its pppd exit with status 5"
   else
-    fail "$label: the LNS daemon sees its pppd exit with status 5" "$(grep -i pppd "$2" | tail -2 | tr '\n' ' ')"
+    fail "$label: the ${side^^} daemon sees its pppd exit with status 5" \
+      "$(grep -i pppd "$W/$side.log" | tail -2 | tr '\n' ' ')"
   fi
   expect_peers_exit "$label"
 }
 
-# --- xl2tpd LAC, xl2tpd LNS ---------------------------------------------------
-xl2tpd_both() {
-  local label="xl2tpd LAC, xl2tpd LNS"
+# run_case LAC_KIND LNS_KIND (xl2tpd|ours each).
+run_case() {
+  local lac_kind=$1 lns_kind=$2 label side
+  label="$([[ $1 == ours ]] && echo "our LAC" || echo "xl2tpd LAC"), $([[ $2 == ours ]] && echo "our LNS" || echo "xl2tpd LNS")"
+  fresh_logs
   ppp_options lac >"$W/lac.options"
   ppp_options lns >"$W/lns.options"
-  cat >"$W/lns.conf" <<EOF
-[global]
-port = 1701
-
-[lns default]
-ip range = 10.9.0.10-10.9.0.20
-local ip = 10.9.0.1
-hostname = xl-lns
-pppoptfile = $W/lns.options
-EOF
-  cat >"$W/lac.conf" <<EOF
-[global]
-port = 1701
-
-[lac test]
-lns = 192.0.2.2
-hostname = xl-lac
-autodial = yes
-redial = no
-pppoptfile = $W/lac.options
-EOF
-  start_xl2tpd "$NS_B" lns "$W/lns.conf" || { fail "$label: start the LNS" "$(tail -3 "$W/lns.log")"; return; }
-  start_xl2tpd "$NS_A" lac "$W/lac.conf" || { fail "$label: start the LAC" "$(tail -3 "$W/lac.log")"; return; }
+  lns_conf >"$W/lns.conf"
+  lac_conf >"$W/lac.conf"
+  if ! start_daemon "$lns_kind" "$NS_B" lns; then
+    fail "$label: start the LNS" "$(tail -3 "$W/lns.log")"
+    stop_all
+    return
+  fi
+  if ! start_daemon "$lac_kind" "$NS_A" lac; then
+    fail "$label: start the LAC" "$(tail -3 "$W/lac.log")"
+    stop_all
+    return
+  fi
   if ppp_case "$label"; then
-    ip netns exec "$NS_A" xl2tpd-control -c "$W/lac.ctl" disconnect-lac test >/dev/null 2>&1
+    # Our daemon watches LCP and IPCP on the pty it hands pppd.
+    for side in lac lns; do
+      local kind=$lac_kind local_re='10\.9\.0\.10' peer_re='10\.9\.0\.1'
+      [[ $side == lns ]] && kind=$lns_kind local_re='10\.9\.0\.1' peer_re='10\.9\.0\.10'
+      [[ $kind == ours ]] || continue
+      if wait_log "$W/$side.log" "session [0-9]+: IPCP up, peer $peer_re, local $local_re\$" 5; then
+        pass "$label: our ${side^^} sees IPCP up on the pty"
+      else
+        fail "$label: our ${side^^} sees IPCP up on the pty" "$(grep -E 'LCP|IPCP' "$W/$side.log" | tail -2 | tr '\n' ' ')"
+      fi
+    done
+    lac_command "$lac_kind" disconnect
     expect_peers_exit "$label"
-    # Dial again; this time the LNS's ppp-peer ends the link itself.
+    # Dial again; this time a ppp-peer ends the link itself: the one under
+    # our daemon when there is one, so that our daemon sees its exit.
     fresh_logs
-    ip netns exec "$NS_A" xl2tpd-control -c "$W/lac.ctl" connect-lac test >/dev/null 2>&1
+    lac_command "$lac_kind" connect
     if ppp_case "$label, redialled"; then
-      terminate_case "$label" "$W/lns.log"
+      side=lns
+      [[ $lac_kind == ours ]] && side=lac
+      terminate_case "$label" "$side"
     fi
   fi
   stop_all
 }
 
 start=$SECONDS
-xl2tpd_both
+run_case xl2tpd xl2tpd
+run_case xl2tpd ours
+run_case ours xl2tpd
 echo "ppp_ping.sh: $((SECONDS - start)) s"
 exit $((fails > 0))
