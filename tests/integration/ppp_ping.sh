@@ -48,6 +48,7 @@ cleanup() {
   if [[ ${KEEP:-0} == 1 ]]; then echo "logs kept in $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT  # tests/run's timeout: still run cleanup
 
 ip netns add "$NS_A" && ip netns add "$NS_B" &&
   ip link add "pa$$" type veth peer name "pb$$" &&
