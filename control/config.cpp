@@ -861,6 +861,8 @@ ConfigResult<Config> parse_config(std::string_view text, std::string_view filena
   }
 }
 
+bool configures_nothing(const Config& c) { return c.lns.empty() && c.lac.empty() && c.lac_default.line == 0; }
+
 ConfigResult<std::string> read_startup_file(const std::string& path) {
   auto fail = [&](std::string message) {
     return std::vector<ConfigError>{ConfigError{path, 0, "", "", "", std::move(message)}};

@@ -282,6 +282,21 @@ struct Config {
 };
 
 ConfigResult<Config> parse_config(std::string_view text, std::string_view filename);
+
+// What l2tpd runs on when its configuration sets up neither an LNS nor a
+// LAC (no [lns] section, no [lac] section, [lac default] included): Debian's
+// own /etc/xl2tpd/xl2tpd.conf is all comments, and a daemon that refuses
+// every peer helps nobody. An LNS for every peer, without tunnel or PPP
+// authentication, giving subscribers 10.9.0.10-10.9.0.254 with 10.9.0.1 as
+// its own PPP address. The [global] keys of the file still apply.
+inline constexpr std::string_view kBuiltinLnsSection =
+    "[lns default]\n"
+    "ip range = 10.9.0.10-10.9.0.254\n"
+    "local ip = 10.9.0.1\n"
+    "require authentication = no\n"
+    "name = l2tpd\n";
+inline constexpr const char* kBuiltinLnsName = "built-in [lns default]";
+bool configures_nothing(const Config& c);
 // Reads and parses the file; an unreadable file is one error naming it.
 ConfigResult<Config> load_config(const std::string& path);
 

@@ -1,7 +1,9 @@
 #include "control/daemon.hpp"
 
 #include <limits.h>
+#include <ifaddrs.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,18 +66,7 @@ Daemon::Daemon(Config config, Secrets secrets, const DaemonOptions& options)
   loop_.add_signal(SIGUSR1, [this](int, TimePoint) { log_status(); });
   // pppd children: signals coalesce, so every live one is asked.
   loop_.add_signal(SIGCHLD, [this](int, TimePoint) { reap_children(); });
-  loop_.add_signal(SIGHUP, [this](int, TimePoint) {
-    // Secrets are re-read; the rest of the configuration needs a restart
-    // for now (what may change under live tunnels is a later issue's).
-    const std::string path = options_.secrets_path.empty() ? config_.global.auth_file : options_.secrets_path;
-    auto s = Secrets::load(path);
-    if (!s) {
-      for (const auto& e : s.errors()) LOG_ERROR("SIGHUP: %s (keeping the old secrets)", e.to_string().c_str());
-      return;
-    }
-    secrets_ = std::move(*s);
-    LOG_NOTICE("SIGHUP: re-read %zu secrets from %s", secrets_.entries().size(), path.c_str());
-  });
+  loop_.add_signal(SIGHUP, [this](int, TimePoint now) { reload(now); });
   for (const LacConfig& lac : config_.lac)
     if (lac.autodial) {
       std::string error;
@@ -83,6 +74,114 @@ Daemon::Daemon(Config config, Secrets secrets, const DaemonOptions& options)
     }
   LOG_NOTICE("listening on %s (socket mode), command FIFO %s", socket_->local_endpoint().to_string().c_str(),
              options_.fifo_path.c_str());
+  announce();
+}
+
+void Daemon::reload(TimePoint now) {
+  // The secrets first: they stand alone.
+  const std::string spath = options_.secrets_path.empty() ? config_.global.auth_file : options_.secrets_path;
+  if (auto sec = Secrets::load(spath)) {
+    secrets_ = std::move(*sec);
+    LOG_NOTICE("SIGHUP: re-read %zu secrets from %s", secrets_.entries().size(), spath.c_str());
+  } else {
+    for (const auto& e : sec.errors()) LOG_ERROR("SIGHUP: %s (keeping the old secrets)", e.to_string().c_str());
+  }
+
+  auto loaded = access(options_.config_path.c_str(), F_OK) != 0 && options_.builtin_lns
+                    ? parse_config("", options_.config_path)
+                    : load_config(options_.config_path);
+  if (!loaded) {
+    for (const auto& e : loaded.errors()) LOG_ERROR("SIGHUP: %s", e.to_string().c_str());
+    LOG_ERROR("SIGHUP: %s not reloaded: the running configuration stays", options_.config_path.c_str());
+    return;
+  }
+  Config next = std::move(*loaded);
+  for (const auto& w : next.warnings) LOG_WARN("SIGHUP: %s", w.c_str());
+  const bool builtin = configures_nothing(next);
+  if (builtin) next.lns = std::move(parse_config(kBuiltinLnsSection, kBuiltinLnsName)->lns);
+
+  // What the running sockets, ID pools and data plane were built from
+  // stays as it is until a restart; say so for each.
+  std::vector<std::string> restart;
+  GlobalConfig& g = next.global;
+  const GlobalConfig& old = config_.global;
+  auto keep = [&](auto& now_value, const auto& running, const char* key) {
+    if (now_value == running) return;
+    restart.emplace_back(key);
+    now_value = running;
+  };
+  keep(g.listen_addr, old.listen_addr, "listen-addr");
+  keep(g.port, old.port, "port");
+  keep(g.max_tunnels, old.max_tunnels, "max tunnels");
+  keep(g.max_sessions, old.max_sessions, "max sessions");
+  keep(g.hold_time, old.hold_time, "hold time");
+  keep(next.dataplane, config_.dataplane, "[dataplane]");
+
+  // Entries added through the FIFO live on, unless the file now has an
+  // entry of that name: the file wins.
+  for (bool lac : {true, false}) {
+    auto& added = lac ? added_lac_ : added_lns_;
+    const char* kind = lac ? "lac" : "lns";
+    for (auto it = added.begin(); it != added.end();) {
+      const bool in_file = lac ? next.find_lac(it->first) != nullptr : next.find_lns(it->first) != nullptr;
+      if (in_file) {
+        LOG_WARN("SIGHUP: [%s %s] is in %s now: the entry added with add-%s is replaced by it", kind,
+                 it->first.c_str(), options_.config_path.c_str(), kind);
+        it = added.erase(it);
+        continue;
+      }
+      auto cfg = parse_config(section_text(kind, EntryArgs{it->first, it->second}), std::string("add-") + kind);
+      if (cfg && lac) next.lac.push_back(std::move(cfg->lac.at(0)));
+      if (cfg && !lac) next.lns.push_back(std::move(cfg->lns.at(0)));
+      ++it;
+    }
+  }
+
+  config_ = std::move(next);
+  options_.builtin_lns = builtin;
+  LOG_NOTICE("SIGHUP: reloaded %s: %zu [lns], %zu [lac]%s; new tunnels and calls use it, established ones keep "
+             "their settings",
+             options_.config_path.c_str(), config_.lns.size(), config_.lac.size(), builtin ? " (built-in LNS)" : "");
+  if (!restart.empty()) {
+    std::string keys;
+    for (const auto& k : restart) keys += (keys.empty() ? "" : ", ") + k;
+    LOG_WARN("SIGHUP: changed, but only a restart applies them (running values kept): %s", keys.c_str());
+  }
+  // [lac] entries to dial now: autodial ones not connected or waiting.
+  for (const LacConfig& lac : config_.lac) {
+    if (!lac.autodial || lac_tunnels_.count(lac.name) || redial_timers_.count(lac.name)) continue;
+    std::string error;
+    if (!dial(lac.name, now, error)) LOG_ERROR("SIGHUP: autodial [lac %s]: %s", lac.name.c_str(), error.c_str());
+  }
+}
+
+void Daemon::announce() const {
+  if (config_.lns.empty()) return;
+  // The addresses a LAC can use: the one we are bound to, or every IPv4
+  // address of the box (outside ones first).
+  std::vector<std::string> addrs;
+  if (config_.global.listen_addr != 0) {
+    addrs.push_back(ipv4_to_string(config_.global.listen_addr));
+  } else if (ifaddrs* list = nullptr; getifaddrs(&list) == 0) {
+    std::vector<std::string> loopback;
+    for (ifaddrs* i = list; i; i = i->ifa_next) {
+      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+      const uint32_t a = ntohl(reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr);
+      ((a >> 24) == 127 ? loopback : addrs).push_back(ipv4_to_string(a));
+    }
+    freeifaddrs(list);
+    addrs.insert(addrs.end(), loopback.begin(), loopback.end());
+  }
+  std::string where;
+  for (const auto& a : addrs) where += (where.empty() ? "" : ", ") + a;
+  const unsigned port = socket_->local_endpoint().port;
+  LOG_NOTICE("LNS: LACs reach this box at UDP port %u of %s", port, where.empty() ? "(no IPv4 address)" : where.c_str());
+  if (!options_.builtin_lns || addrs.empty()) return;
+  const std::string lns = addrs.front() + (port == kDefaultPort ? "" : ":" + std::to_string(port));
+  LOG_NOTICE("LNS: an xl2tpd LAC dials it with: xl2tpd-control add-lac l2tpd lns=%s; xl2tpd-control connect-lac l2tpd",
+             lns.c_str());
+  LOG_NOTICE("LNS: or in its xl2tpd.conf: [lac l2tpd] lns = %s, autodial = yes (no tunnel or PPP authentication; "
+             "subscribers get 10.9.0.10-10.9.0.254, this end is 10.9.0.1)", lns.c_str());
 }
 
 Daemon::~Daemon() {
@@ -276,8 +375,14 @@ Reply Daemon::cmd_call(const std::string& args, TimePoint now) {
   if (words.empty()) return error_reply("usage: c <tunnel id|lac entry> [authname [password]]");
   const std::string target(words[0]);
   if (config_.find_lac(target)) {
-    if (words.size() > 1)
-      LOG_NOTICE("connect-lac %s: authname/password given; not used until the pppd handler is in", target.c_str());
+    // xl2tpd's connect-lac NAME [authname [password]]: kept with the entry
+    // (redials use them too) and handed to its pppd: `name`, and the
+    // password through a pipe to the passwordfd plugin, never on argv.
+    if (words.size() > 1) {
+      LacCredentials& cred = lac_credentials_[config_.find_lac(target)->name];
+      cred.authname = std::string(words[1]);
+      cred.password = words.size() > 2 ? std::string(words[2]) : std::string();
+    }
     std::string error;
     if (!dial(target, now, error)) return error_reply(error);
     return ok_reply();
@@ -575,6 +680,7 @@ void Daemon::session_down(const Session& s, const wire::ResultCode& why) {
              why.message.c_str());
   // CDN, StopCCN or hang-up: pppd goes (SIGTERM, then SIGKILL); the call's
   // addresses return to the pool once it has been reaped.
+  idle_.forget(s.local_id());
   if (auto it = calls_.find(s.local_id()); it != calls_.end()) {
     it->second.session_gone = true;
     it->second.pppd->terminate();
@@ -607,6 +713,7 @@ void Daemon::start_ppp(const Session& s, TimePoint now) {
   call.started = now;
   PppdConfig pc;
   const EndpointConfig* entry = nullptr;
+  std::string authname, password;  // a LAC's, from connect-lac
   if (s.tunnel().role() == Role::kLns) {
     const LnsConfig* lns = lns_of(s.tunnel(), *peer);
     if (!lns) return hang_up(result::kAdministrative, "no [lns] entry serves " + peer->to_string() + " any more");
@@ -637,12 +744,16 @@ void Daemon::start_ppp(const Session& s, TimePoint now) {
     if (auto it = tunnel_lac_.find(tid); it != tunnel_lac_.end()) lac = config_.find_lac(it->second);
     if (!lac) lac = &config_.lac_default;
     entry = lac;
+    if (auto cred = lac_credentials_.find(lac->name); cred != lac_credentials_.end()) {
+      authname = cred->second.authname;
+      password = cred->second.password;
+    }
     pc.local_ip = lac->local_ip;
     pc.remote_ip = lac->remote_ip;
     pc.defaultroute = lac->defaultroute;
   }
   pc.pppoptfile = entry->pppoptfile;
-  pc.name = entry->auth_name;
+  pc.name = authname.empty() ? entry->auth_name : authname;
   pc.require_pap = entry->require_pap;
   pc.require_chap = entry->require_chap;
   pc.require_authentication = entry->require_authentication;
@@ -651,11 +762,18 @@ void Daemon::start_ppp(const Session& s, TimePoint now) {
   pc.refuse_authentication = entry->refuse_authentication;
   pc.debug = entry->ppp_debug;
   if (entry->pass_peer) pc.ipparam = ipv4_to_string(peer->addr);
+  if (!entry->pppoptfile.empty()) {
+    if (auto idle = pppd_idle_option(entry->pppoptfile); idle && *idle > 0) {
+      call.idle_limit = std::chrono::seconds(*idle);
+      pc.override_idle = true;
+    }
+  }
 
   PppdOptions po;
   po.path = options_.pppd_path;
   po.args = pppd_arguments(pc);
   po.kill_grace = options_.pppd_kill_grace;
+  po.password = std::move(password);
   PppEvents ev;
   ev.frame_to_peer = [this, sid, tid](std::span<const uint8_t> frame) {
     Tunnel* t = engine_->tunnel(tid);
@@ -697,6 +815,14 @@ void Daemon::start_ppp(const Session& s, TimePoint now) {
   }
   ++counters_.pppd_started;
   call.pppd = std::move(spawned.handler);
+  if (call.idle_limit > Duration::zero()) {
+    LOG_NOTICE("session %u: idle %lld s (from %s) is enforced by l2tpd from the data counters; pppd gets idle 0, "
+               "since it would not see fast-path traffic",
+               sid, static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(call.idle_limit).count()),
+               pc.pppoptfile.c_str());
+    idle_.watch(sid, call.idle_limit, 0, now);
+    arm_idle_timer();
+  }
   LOG_NOTICE("session %u on tunnel %u: pppd %d on %s, %s:%s", sid, tid, static_cast<int>(call.pppd->pid()),
              call.pppd->tty_name().c_str(), pc.local_ip ? ipv4_to_string(*pc.local_ip).c_str() : "",
              pc.remote_ip ? ipv4_to_string(*pc.remote_ip).c_str() : "");
@@ -713,15 +839,58 @@ void Daemon::ppp_ended(uint16_t sid, const std::string& why) {
   if (call.local_addr) addresses_.release(*call.local_addr);
   const bool hang_up = !call.session_gone;
   const uint16_t tid = call.tunnel_id;
+  const bool idled_out = call.idled_out;
+  const Duration idle_limit = call.idle_limit;
+  idle_.forget(sid);
   // Called from the handler's reap() as its last act: destroying it here
   // is allowed (PppEvents::ended).
   calls_.erase(it);
   if (hang_up) {
     // pppd went on its own (the PPP link ended, or it failed): the call
     // ends with CDN (RFC 2661 5.4 / 7.4: the PPP side is gone).
-    if (Tunnel* t = engine_->tunnel(tid)) t->hang_up(sid, {result::kLostCarrier, 0, why}, loop_.now());
+    // An idle timeout is ours: administrative, as RFC 2661 4.4.2 has it.
+    const wire::ResultCode rc =
+        idled_out ? wire::ResultCode{result::kAdministrative, 0,
+                                     "idle for " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                                      idle_limit).count()) + " s"}
+                  : wire::ResultCode{result::kLostCarrier, 0, why};
+    if (Tunnel* t = engine_->tunnel(tid)) t->hang_up(sid, rc, loop_.now());
     driver_->reschedule();
   }
+}
+
+uint64_t Daemon::data_frames(uint16_t sid) const {
+  // Socket mode: every data frame crosses the control thread and the pty
+  // watch counts it. (The data plane's per-session counters join here.)
+  auto it = calls_.find(sid);
+  return it == calls_.end() ? 0 : it->second.pppd->link_counters().data_frames;
+}
+
+void Daemon::arm_idle_timer() {
+  const auto next = idle_.next_check();
+  if (idle_timer_ != TimerId::kNone) {
+    loop_.cancel_timer(idle_timer_);
+    idle_timer_ = TimerId::kNone;
+  }
+  if (next) idle_timer_ = loop_.add_timer(*next, [this](TimePoint t) {
+    idle_timer_ = TimerId::kNone;
+    check_idle(t);
+  });
+}
+
+void Daemon::check_idle(TimePoint now) {
+  for (uint16_t sid : idle_.check(now, [this](uint16_t s) { return data_frames(s); })) {
+    auto it = calls_.find(sid);
+    if (it == calls_.end() || it->second.session_gone) continue;
+    ++counters_.idle_hangups;
+    LOG_NOTICE("session %u: no data for %lld s (idle): ending pppd, then CDN", sid,
+               static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(it->second.idle_limit).count()));
+    // pppd ends LCP with the subscriber (Terminate-Request) before it
+    // exits; its exit then sends the CDN (ppp_ended).
+    it->second.idled_out = true;
+    it->second.pppd->terminate();
+  }
+  arm_idle_timer();
 }
 
 void Daemon::reap_children() {
@@ -746,12 +915,13 @@ void Daemon::log_status() const {
              static_cast<unsigned long long>(ec.malformed), static_cast<unsigned long long>(ec.unknown_tunnel),
              static_cast<unsigned long long>(ec.tunnels_refused), static_cast<unsigned long long>(ec.data_in),
              static_cast<unsigned long long>(ec.data_out), static_cast<unsigned long long>(ec.data_unknown));
-  LOG_NOTICE("status: pppd %llu started, %llu exited, %llu failed to start; %llu calls refused for an empty pool; "
-             "PPP frames dropped: %llu without pppd, %llu after the session",
+  LOG_NOTICE("status: pppd %llu started, %llu exited, %llu failed to start; %llu calls refused for an empty pool, "
+             "%llu ended idle; PPP frames dropped: %llu without pppd, %llu after the session",
              static_cast<unsigned long long>(counters_.pppd_started),
              static_cast<unsigned long long>(counters_.pppd_exits),
              static_cast<unsigned long long>(counters_.pppd_spawn_failures),
              static_cast<unsigned long long>(counters_.address_pool_empty),
+             static_cast<unsigned long long>(counters_.idle_hangups),
              static_cast<unsigned long long>(counters_.ppp_frames_unhandled),
              static_cast<unsigned long long>(counters_.ppp_frames_unsent));
   engine_->for_each_tunnel([&](const Tunnel& t, const Endpoint&, const Endpoint& peer) {

@@ -17,6 +17,7 @@
 #include "control/engine.hpp"
 #include "control/engine_driver.hpp"
 #include "control/event_loop.hpp"
+#include "control/idle_monitor.hpp"
 #include "control/pppd_handler.hpp"
 #include "control/secrets.hpp"
 #include "control/udp_socket.hpp"
@@ -39,6 +40,9 @@ struct DaemonOptions {
   // pppd, started for every established call (xl2tpd's arguments).
   std::string pppd_path = "/usr/sbin/pppd";
   Duration pppd_kill_grace = 3s;  // SIGTERM -> SIGKILL
+  // The configuration is the built-in LNS (config.hpp kBuiltinLnsSection):
+  // the start-up message tells how a LAC reaches it.
+  bool builtin_lns = false;
 };
 
 struct DaemonCounters {
@@ -50,6 +54,7 @@ struct DaemonCounters {
   uint64_t pppd_spawn_failures = 0;   // the call was hung up (CDN)
   uint64_t pppd_exits = 0;            // reaped, whoever ended it
   uint64_t address_pool_empty = 0;    // calls refused: no address left in "ip range"
+  uint64_t idle_hangups = 0;          // calls ended by the idle timeout
 };
 
 // The PPP side of one established call: its pppd and what it was given.
@@ -59,6 +64,8 @@ struct CallPpp {
   std::optional<uint32_t> peer_addr;   // from the pool ("ip range"), returned at the end
   std::optional<uint32_t> local_addr;  // from "local ip range", returned at the end
   bool session_gone = false;           // the L2TP side ended first: no CDN from us
+  Duration idle_limit{};               // the options file's `idle`, enforced by us; 0: none
+  bool idled_out = false;              // we ended pppd for idling: the CDN says so
   TimePoint started{};
 };
 
@@ -115,6 +122,12 @@ class Daemon : public ControlObserver {
   // The [lns] entry a tunnel we answered is served by (as decide() chose).
   const LnsConfig* lns_of(const Tunnel& t, const Endpoint& peer) const;
   void link_classic_fifo();
+  // Says where LACs reach us (and, on the built-in LNS, how to set one up).
+  void announce() const;
+  // SIGHUP: the secrets and the configuration file again. Entries and
+  // per-tunnel settings apply to new tunnels and calls; what the running
+  // sockets and pools were built from is kept and reported.
+  void reload(TimePoint now);
   void begin_shutdown(TimePoint now);
   void schedule_redial(const std::string& lac_name, TimePoint now);
   bool cancel_redial(const std::string& lac_name);
@@ -123,6 +136,10 @@ class Daemon : public ControlObserver {
   void start_ppp(const Session& s, TimePoint now);
   void ppp_ended(uint16_t session_id, const std::string& why);
   void reap_children();
+  // Idle timeouts: the data frames of each watched call, read on a timer.
+  void check_idle(TimePoint now);
+  void arm_idle_timer();
+  uint64_t data_frames(uint16_t session_id) const;
 
   Config config_;
   Secrets secrets_;
@@ -140,6 +157,11 @@ class Daemon : public ControlObserver {
   // "max redials" times in a row (0: no limit); a call that comes up resets
   // the count. Not after our own disconnect.
   std::map<std::string, unsigned> redials_;
+  // connect-lac NAME authname password, by [lac] name.
+  struct LacCredentials {
+    std::string authname, password;
+  };
+  std::map<std::string, LacCredentials> lac_credentials_;
   std::map<std::string, TimerId> redial_timers_;
   std::set<std::string> closed_by_us_;
   // Entries added by add-lac / add-lns, by lower-cased name: their pairs,
@@ -150,6 +172,8 @@ class Daemon : public ControlObserver {
   // got a pppd, until that pppd has been reaped.
   std::map<uint16_t, CallPpp> calls_;
   AddressPool addresses_;
+  IdleMonitor idle_;
+  TimerId idle_timer_ = TimerId::kNone;
   DaemonCounters counters_;
   bool shutting_down_ = false;
   std::optional<TimePoint> shutdown_deadline_;

@@ -4,12 +4,15 @@
 
 #include <boost/program_options.hpp>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <system_error>
 #include <fstream>
 #include <iostream>
 
@@ -26,6 +29,24 @@ constexpr const char* kVersion = "0.1.0";
 // Creates the parent directories of path (mode 0755), as /var/run/xl2tpd.
 void make_parent_dirs(const std::string& path) {
   for (size_t i = 1; (i = path.find('/', i)) != std::string::npos; ++i) mkdir(path.substr(0, i).c_str(), 0755);
+}
+
+// One pty master per call with a pppd, plus the sockets, FIFO and timers:
+// the soft descriptor limit (1024 by default) would cap a box at about a
+// thousand calls. Raises it to what the session limit needs (root may raise
+// the hard limit too), or at least to the hard limit.
+void raise_fd_limit(uint32_t max_sessions) {
+  constexpr rlim_t kOverhead = 256;
+  const rlim_t want = (max_sessions ? max_sessions : 65535) + kOverhead;
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want) return;
+  rlimit raised{want, std::max(want, rl.rlim_max)};
+  if (setrlimit(RLIMIT_NOFILE, &raised) == 0) return;
+  raised = {rl.rlim_max, rl.rlim_max};  // not root: as far as the hard limit goes
+  if (setrlimit(RLIMIT_NOFILE, &raised) != 0) raised = rl;
+  std::fprintf(stderr, "l2tpd: warning: descriptor limit %llu: about %llu calls with pppd at most\n",
+               static_cast<unsigned long long>(raised.rlim_cur),
+               static_cast<unsigned long long>(raised.rlim_cur > kOverhead ? raised.rlim_cur - kOverhead : 0));
 }
 
 // Refuses to start over a live daemon's pid file; false with a message.
@@ -110,12 +131,24 @@ int main(int argc, char** argv) {
   }
   log_init(lc);
 
-  auto config = load_config(opt.config_path);
+  // The default path may be absent (xl2tpd not installed): the built-in
+  // LNS then serves. A file named with -c must exist.
+  const bool config_given = !vm["config"].defaulted();
+  auto config = !config_given && access(opt.config_path.c_str(), F_OK) != 0
+                    ? parse_config("", opt.config_path)
+                    : load_config(opt.config_path);
   if (!config) {
     for (const auto& e : config.errors()) std::fprintf(stderr, "l2tpd: %s\n", e.to_string().c_str());
     return 1;
   }
   for (const auto& w : config->warnings) std::fprintf(stderr, "l2tpd: warning: %s\n", w.c_str());
+  if (configures_nothing(*config)) {
+    auto builtin = parse_config(kBuiltinLnsSection, kBuiltinLnsName);
+    config->lns = std::move(builtin->lns);
+    opt.builtin_lns = true;
+    std::fprintf(stderr, "l2tpd: %s sets up no [lns] and no [lac]: serving as an LNS with the %s:\n%s",
+                 opt.config_path.c_str(), kBuiltinLnsName, std::string(kBuiltinLnsSection).c_str());
+  }
   const std::string secrets_path = opt.secrets_path.empty() ? config->global.auth_file : opt.secrets_path;
   Secrets secrets;
   if (access(secrets_path.c_str(), F_OK) == 0 || !opt.secrets_path.empty()) {
@@ -129,6 +162,7 @@ int main(int argc, char** argv) {
   if (access(opt.pppd_path.c_str(), X_OK) != 0)
     std::fprintf(stderr, "l2tpd: warning: --pppd %s: %s: calls will be hung up until it exists\n",
                  opt.pppd_path.c_str(), std::strerror(errno));
+  raise_fd_limit(config->global.max_sessions);
   std::string error;
   if (!claim_pid_file(opt.pid_file, error)) {
     std::fprintf(stderr, "l2tpd: %s\n", error.c_str());
@@ -149,6 +183,12 @@ int main(int argc, char** argv) {
     const int rc = daemon.run();
     unlink(opt.pid_file.c_str());
     return rc;
+  } catch (const std::system_error& e) {
+    std::fprintf(stderr, "l2tpd: %s\n", e.what());
+    if (e.code().value() == EADDRINUSE)
+      std::fprintf(stderr, "l2tpd: another L2TP daemon holds the port (xl2tpd? \"systemctl stop xl2tpd\"), or "
+                           "set \"port\" or \"listen-addr\" in [global]\n");
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "l2tpd: %s\n", e.what());
     return 1;

@@ -48,6 +48,7 @@ class PppHandler {
 
   // What is known of the link now (control/ppp_watch.hpp).
   virtual const PppLinkState& link_state() const = 0;
+  virtual const PppWatchCounters& link_counters() const = 0;
 };
 
 }  // namespace l2tp::control

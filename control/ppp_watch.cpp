@@ -72,6 +72,7 @@ void PppWatch::observe(PppDirection from, std::span<const uint8_t> frame) {
     ++counters_.unparsable;
     return;
   }
+  if (!wire::ppp_is_control(f->protocol)) ++counters_.data_frames;
   switch (f->protocol) {
     case wire::ppp::kLcp: return on_control(Cp::kLcp, from, f->information);
     case wire::ppp::kIpcp: return on_control(Cp::kIpcp, from, f->information);

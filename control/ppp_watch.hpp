@@ -52,6 +52,7 @@ const char* ppp_event_name(PppEvent e);
 
 struct PppWatchCounters {
   uint64_t frames = 0;
+  uint64_t data_frames = 0;  // network-layer data (IPv4, IPv6...) both ways: what idle time counts
   uint64_t unparsable = 0;  // control packets too short or with bad option lengths: ignored
 };
 

@@ -56,6 +56,10 @@ std::vector<std::string> pppd_arguments(const PppdConfig& c) {
     a.push_back("file");
     a.push_back(c.pppoptfile);
   }
+  if (c.override_idle) {
+    a.push_back("idle");
+    a.push_back("0");
+  }
   if (!c.name.empty()) {
     a.push_back("name");
     a.push_back(c.name);
@@ -65,9 +69,9 @@ std::vector<std::string> pppd_arguments(const PppdConfig& c) {
     a.push_back("ipparam");
     a.push_back(c.ipparam);
   }
-  // pppd's `idle` is never passed (xl2tpd passed "idle N"): pppd on a pty
-  // sees only the frames we hand it, and once the data plane carries the
-  // traffic it would see none, so the data plane enforces idle time.
+  // pppd's own `idle N` is never passed (xl2tpd passed one): once the data
+  // plane carries the traffic pppd sees none of it, so the daemon enforces
+  // idle time; an options file's `idle` is overridden with `idle 0` above.
   return a;
 }
 
@@ -149,9 +153,26 @@ PppdHandler::SpawnResult PppdHandler::spawn(EventLoop& loop, PppdOptions options
   if (fl < 0 || fcntl(h.master_.get(), F_SETFL, fl | O_NONBLOCK) != 0)
     return fail("fcntl O_NONBLOCK", last_error());
 
+  // The password pipe: written whole now (a password is far below the
+  // pipe's buffer) and closed, so pppd reads it and then EOF.
+  UniqueFd password_read;
+  if (!h.options_.password.empty()) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) return fail("pipe2", last_error());
+    password_read.reset(p[0]);
+    UniqueFd password_write(p[1]);
+    const std::string& pw = h.options_.password;
+    if (write(password_write.get(), pw.data(), pw.size()) != static_cast<ssize_t>(pw.size()))
+      return fail("write password pipe", last_error());
+  }
+
   std::vector<std::string> argv_s;
   argv_s.push_back(h.options_.path);
   argv_s.insert(argv_s.end(), h.options_.args.begin(), h.options_.args.end());
+  if (password_read) {
+    for (const char* a : {"plugin", "passwordfd.so", "passwordfd"}) argv_s.push_back(a);
+    argv_s.push_back(std::to_string(kPasswordFd));
+  }
   if (h.options_.append_tty_name) argv_s.push_back(h.tty_name_);
   std::vector<char*> argv;
   for (auto& s : argv_s) argv.push_back(s.data());
@@ -184,6 +205,8 @@ PppdHandler::SpawnResult PppdHandler::spawn(EventLoop& loop, PppdOptions options
   if (e != 0) return fail("posix_spawnattr", {e, std::system_category()});
   e = posix_spawn_file_actions_adddup2(&s.actions, slave.get(), 0);
   if (e == 0) e = posix_spawn_file_actions_adddup2(&s.actions, slave.get(), 1);
+  // dup2 leaves the copy without O_CLOEXEC: pppd inherits exactly this one.
+  if (e == 0 && password_read) e = posix_spawn_file_actions_adddup2(&s.actions, password_read.get(), kPasswordFd);
   if (e != 0) return fail("posix_spawn_file_actions", {e, std::system_category()});
 
   pid_t pid = -1;

@@ -55,6 +55,10 @@ struct PppdConfig {
   bool debug = false;                 // "ppp debug"
   std::string ipparam;                // the peer's address when "pass peer";
                                       // empty: no `ipparam`
+  // The options file sets `idle`: the daemon enforces it from the data
+  // counters (control/idle_monitor.hpp), so pppd gets `idle 0` after the
+  // file, which overrides it.
+  bool override_idle = false;
 };
 
 // pppd's arguments (argv[1..], the pty's name not included) with xl2tpd's
@@ -72,7 +76,14 @@ struct PppdOptions {
   // does: pppd then opens the tty itself (and makes it its controlling
   // terminal) rather than relying on stdin.
   bool append_tty_name = true;
+  // Not empty: pppd reads it from a pipe on descriptor kPasswordFd through
+  // its passwordfd plugin (`plugin passwordfd.so passwordfd 3` is added to
+  // the arguments), as xl2tpd does for connect-lac: never on argv, where
+  // ps would show it.
+  std::string password;
 };
+
+inline constexpr int kPasswordFd = 3;
 
 struct PppdCounters {
   uint64_t frames_to_peer = 0;     // good frames read from pppd
@@ -108,6 +119,7 @@ class PppdHandler final : public PppHandler {
   void frame_from_peer(std::span<const uint8_t> ppp) override;
   void terminate() override;
   const PppLinkState& link_state() const override { return watch_.state(); }
+  const PppWatchCounters& link_counters() const override { return watch_.counters(); }
 
   // The SIGCHLD hook: waitpid(pid(), WNOHANG). True when pppd was reaped by
   // this call (ended has then fired; do not touch the handler again if

@@ -97,6 +97,29 @@ TEST(ConfigFile, DebianDefaultConfigLoadsAsXl2tpdDefaults) {
   EXPECT_EQ(r->global.port, 1701);
 }
 
+TEST(ConfigFile, NothingConfiguredMeansTheBuiltInLnsServes) {
+  auto debian = load_config(kData + "xl2tpd-debian-default.conf");
+  ASSERT_TRUE(debian.ok());
+  EXPECT_TRUE(configures_nothing(*debian));
+  // Any [lns] or [lac] section, [lac default] alone included, is a setup.
+  EXPECT_FALSE(configures_nothing(*parse_config("[lac default]\nlns = 192.0.2.1\n", "t")));
+  EXPECT_FALSE(configures_nothing(*parse_config("[lns x]\n", "t")));
+  EXPECT_TRUE(configures_nothing(*parse_config("[global]\nport = 1702\n", "t")));
+
+  auto builtin = parse_config(kBuiltinLnsSection, kBuiltinLnsName);
+  ASSERT_TRUE(builtin.ok()) << joined(builtin.errors());
+  EXPECT_TRUE(builtin->warnings.empty()) << all_warnings(*builtin);
+  ASSERT_EQ(builtin->lns.size(), 1u);
+  const LnsConfig& lns = builtin->lns[0];
+  EXPECT_TRUE(lns.is_default);
+  EXPECT_EQ(lns.local_ip, ipv4(10, 9, 0, 1));
+  ASSERT_EQ(lns.ip_ranges.size(), 1u);
+  EXPECT_EQ(lns.ip_ranges[0], (Ipv4Range{ipv4(10, 9, 0, 10), ipv4(10, 9, 0, 254), false}));
+  EXPECT_FALSE(lns.require_authentication);
+  EXPECT_FALSE(lns.challenge);
+  EXPECT_EQ(builtin->lns_for_peer(ipv4(198, 51, 100, 7)), &lns);  // every peer
+}
+
 TEST(ConfigFile, EveryKeyFixtureSetsEveryGlobalField) {
   auto r = load_config(kData + "every-key.conf");
   ASSERT_TRUE(r.ok()) << joined(r.errors());

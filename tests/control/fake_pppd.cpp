@@ -3,7 +3,9 @@
 // is written back re-encoded, so a frame sent in comes back out unchanged.
 //
 // Environment:
-//   FAKE_PPPD_ARGV   file to write argv into, one argument a line
+//   FAKE_PPPD_ARGV   file to write argv into, one argument a line; when
+//                    descriptor 3 is open (the passwordfd pipe), what it
+//                    reads there follows on a line "fd3:<text>"
 //   FAKE_PPPD_MODE   echo (default) | ignore-term (echo, SIGTERM ignored) |
 //                    no-read (never reads: the pty fills up) |
 //                    exit (exits at once with FAKE_PPPD_STATUS, default 0) |
@@ -11,6 +13,7 @@
 
 #include "shared/hdlc.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -39,10 +42,17 @@ int main(int argc, char** argv) {
   const std::string mode = mode_env ? mode_env : "echo";
   if (mode == "ignore-term") signal(SIGTERM, SIG_IGN);
 
+  // Descriptor 3 as we were started with it (fopen below may take it).
+  const bool fd3_open = fcntl(3, F_GETFD) >= 0;
+  std::string fd3;
+  char buf[256];
+  for (ssize_t n; fd3_open && (n = read(3, buf, sizeof buf)) > 0;) fd3.append(buf, static_cast<size_t>(n));
+
   if (const char* path = getenv("FAKE_PPPD_ARGV")) {
     const std::string tmp = std::string(path) + ".tmp";
     if (FILE* f = fopen(tmp.c_str(), "w")) {
       for (int i = 0; i < argc; ++i) fprintf(f, "%s\n", argv[i]);
+      if (fd3_open) fprintf(f, "fd3:%s\n", fd3.c_str());
       fclose(f);
       rename(tmp.c_str(), path);  // the test sees the whole file or none
     }

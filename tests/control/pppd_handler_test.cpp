@@ -89,6 +89,14 @@ TEST(PppdArguments, LacWithDefaultrouteAndOnlyARemoteAddress) {
                                                          ":10.0.0.2", "noauth"}));
 }
 
+TEST(PppdArguments, AnOptionsFileIdleIsOverriddenWithIdleZeroAfterTheFile) {
+  PppdConfig c;
+  c.pppoptfile = "/etc/ppp/options.lns";
+  c.override_idle = true;
+  EXPECT_EQ(pppd_arguments(c), (std::vector<std::string>{"passive", "nodetach", ":", "noauth", "file",
+                                                         "/etc/ppp/options.lns", "idle", "0"}));
+}
+
 TEST(PppdArguments, NeverPassesIdle) {
   PppdConfig c;
   c.require_authentication = true;
@@ -188,6 +196,27 @@ TEST_F(PppdHandlerTest, PassesArgumentsAndTheTtyNameToPppd) {
   EXPECT_EQ(lines, (std::vector<std::string>{fake_pppd_path(), "passive", "nodetach",
                                              handler_->tty_name()}));
   EXPECT_TRUE(handler_->tty_name().starts_with("/dev/pts/"));
+}
+
+TEST_F(PppdHandlerTest, PasswordReachesPppdThroughAPipeNeverOnItsCommandLine) {
+  PppdOptions o = options("echo");
+  o.password = "s3cret pass";
+  spawn(std::move(o));
+  ASSERT_TRUE(run_until([&] { return std::filesystem::exists(argv_file_); }));
+  std::ifstream in(argv_file_);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  EXPECT_EQ(lines, (std::vector<std::string>{fake_pppd_path(), "passive", "nodetach", "plugin", "passwordfd.so",
+                                             "passwordfd", "3", handler_->tty_name(), "fd3:s3cret pass"}));
+}
+
+TEST_F(PppdHandlerTest, WithoutAPasswordPppdGetsNoDescriptorThree) {
+  spawn(options("echo"));
+  ASSERT_TRUE(run_until([&] { return std::filesystem::exists(argv_file_); }));
+  std::ifstream in(argv_file_);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(all.find("fd3:"), std::string::npos);  // every other descriptor of ours is O_CLOEXEC
+  EXPECT_EQ(all.find("passwordfd"), std::string::npos);
 }
 
 TEST_F(PppdHandlerTest, LinkEventsComeFromFramesSeenBothWays) {

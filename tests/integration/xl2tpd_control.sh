@@ -43,7 +43,8 @@ pppd_standin "$W/pppd"
 start() {
   local name=$1 conf=$2
   shift 2
-  "$L2TPD" --socket -D -c "$conf" -s /dev/null -p "$W/$name.pid" --pppd "$W/pppd" --log-level debug "$@" >"$W/$name.log" 2>&1 &
+  PPPD_ARGV_LOG="$W/$name.pppd" \
+    "$L2TPD" --socket -D -c "$conf" -s /dev/null -p "$W/$name.pid" --pppd "$W/pppd" --log-level debug "$@" >"$W/$name.log" 2>&1 &
   PIDS+=($!)
   disown
   wait_log "$W/$name.log" "listening on" 5
@@ -120,12 +121,19 @@ expect "available lists the added entry" 0 "AVAILABLE lac.1.name=dyn"
 ctl "$LAC" status-lac dyn
 expect "status-lac of an idle entry answers state=down" 0 "00 STATUS state=down"
 
-ctl "$LAC" connect-lac dyn
+ctl "$LAC" connect-lac dyn alice wonderland
 expect "connect-lac answers OK" 0 "^00 OK$"
 if wait_log "$W/lac.log" "session [0-9]+ up" 10; then
   pass "connect-lac brings the tunnel and the call up"
 else
   fail "connect-lac brings the tunnel and the call up" "$(tail -3 "$W/lac.log")"
+fi
+# Its authname and password go to the LAC's pppd: the name on the command
+# line, the password through the passwordfd pipe only.
+if wait_log "$W/lac.pppd" " name alice .*plugin passwordfd.so passwordfd 3 " 5 && ! grep -q wonderland "$W/lac.pppd"; then
+  pass "connect-lac's authname and password reach pppd, the password never on its command line"
+else
+  fail "connect-lac's authname and password reach pppd, the password never on its command line" "$(cat "$W/lac.pppd")"
 fi
 ctl "$LAC" status-lac dyn
 expect "status-lac shows the tunnel and its call" 0 "^00 STATUS state=established$" \
@@ -240,7 +248,7 @@ EOF
       fail "the default FIFO is also linked at /var/run/l2tp-control" "$(ls -l /var/run/l2tp-control 2>&1)"
     fi
     ctl /var/run/l2tp-control available
-    expect "xl2tpd-control through the classic path" 0 "AVAILABLE lns.count=0"
+    expect "xl2tpd-control through the classic path" 0 "AVAILABLE lns.count=1"  # the built-in LNS: [global] alone sets up nothing
     OUT=$(timeout 10 xl2tpd-control -d available 2>&1); RC=$?
     expect "xl2tpd-control with no -c finds the default FIFO" 0 "AVAILABLE lac.count=0"
     kill -TERM "$SYM_PID"
