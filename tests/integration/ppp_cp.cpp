@@ -32,6 +32,24 @@ Bytes build_frame(uint16_t protocol, std::span<const uint8_t> info) {
   return out;
 }
 
+std::optional<Bytes> build_echo_reply(const CpPacket& request, uint32_t our_magic) {
+  if (request.data.size() < 4) return std::nullopt;
+  Bytes data;
+  wire::ByteWriter w(data);
+  w.u32(our_magic);
+  w.bytes(request.data.subspan(4));
+  return build_cp(static_cast<uint8_t>(Code::kEchoReply), request.id, data);
+}
+
+Bytes build_protocol_reject(uint8_t id, uint16_t protocol, std::span<const uint8_t> info, uint16_t peer_mru) {
+  Bytes data;
+  wire::ByteWriter w(data);
+  w.u16(protocol);
+  const std::size_t room = peer_mru - kCpHeaderSize - 2;
+  w.bytes(info.first(std::min(room, info.size())));
+  return build_cp(static_cast<uint8_t>(Code::kProtocolReject), id, data);
+}
+
 std::optional<std::vector<CpOption>> parse_options(std::span<const uint8_t> data) {
   std::vector<CpOption> options;
   std::size_t pos = 0;

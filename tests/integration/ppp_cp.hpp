@@ -53,6 +53,15 @@ Bytes build_cp(uint8_t code, uint8_t id, std::span<const uint8_t> data);
 // PFC, so the peer expects both fields in full), protocol, information.
 Bytes build_frame(uint16_t protocol, std::span<const uint8_t> info);
 
+// RFC 1661 5.8: the Echo-Reply to `request` (an Echo-Request): same
+// Identifier, our Magic-Number, the request's data after its magic.
+// Nullopt when the request is too short to hold a Magic-Number.
+std::optional<Bytes> build_echo_reply(const CpPacket& request, uint32_t our_magic);
+
+// RFC 1661 5.7: an LCP Protocol-Reject (information field) of a frame of
+// `protocol`, its information truncated so that the whole fits `peer_mru`.
+Bytes build_protocol_reject(uint8_t id, uint16_t protocol, std::span<const uint8_t> info, uint16_t peer_mru);
+
 // RFC 1661 6: Type, Length (covering both), Data.
 struct CpOption {
   uint8_t type = 0;

@@ -281,16 +281,12 @@ bool Peer::extra_code(uint16_t protocol, const CpPacket& p) {
     case Code::kEchoRequest: {
       // RFC 1661 5.8: answered only in the Opened state; the reply carries
       // our Magic-Number and the request's data.
-      if (lcp_.state() != State::kOpened || p.data.size() < 4) return true;
-      if (lcp_policy_.our_magic() != 0 && get_u32(p.data) == lcp_policy_.our_magic()) {
+      if (lcp_.state() != State::kOpened) return true;
+      if (p.data.size() >= 4 && lcp_policy_.our_magic() != 0 && get_u32(p.data) == lcp_policy_.our_magic()) {
         log_("LCP Echo-Request with our own magic: looped-back link?");
         return true;
       }
-      Bytes reply;
-      wire::ByteWriter w(reply);
-      w.u32(lcp_policy_.our_magic());
-      w.bytes(p.data.subspan(4));
-      send_frame(wire::ppp::kLcp, build_cp(static_cast<uint8_t>(Code::kEchoReply), p.id, reply));
+      if (const auto reply = build_echo_reply(p, lcp_policy_.our_magic())) send_frame(wire::ppp::kLcp, *reply);
       return true;
     }
     case Code::kEchoReply:
@@ -331,13 +327,9 @@ void Peer::on_frame(std::span<const uint8_t> frame) {
   } else {
     // RFC 1661 5.7: Protocol-Reject with the protocol and its information,
     // truncated so that the reject fits the peer's MRU.
-    Bytes data;
-    wire::ByteWriter w(data);
-    w.u16(protocol);
-    const std::size_t room = lcp_policy_.peer_mru() - kCpHeaderSize - 2;
-    w.bytes(f->information.first(std::min(room, f->information.size())));
     log_("Protocol-Reject of protocol 0x%04x", protocol);
-    send_frame(wire::ppp::kLcp, build_cp(static_cast<uint8_t>(Code::kProtocolReject), lcp_.next_id(), data));
+    send_frame(wire::ppp::kLcp,
+               build_protocol_reject(lcp_.next_id(), protocol, f->information, lcp_policy_.peer_mru()));
   }
 }
 

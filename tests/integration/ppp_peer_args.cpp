@@ -1,7 +1,7 @@
 #include "ppp_peer_args.hpp"
 
 #include <algorithm>
-#include <array>
+#include <iterator>
 #include <cctype>
 #include <cstdlib>
 #include <string_view>
@@ -14,7 +14,7 @@ namespace {
 
 // pppd options that take a value and that we do not act on: their value
 // must not be mistaken for a device path or an address pair.
-constexpr std::array<std::string_view, 34> kIgnoredWithValue = {
+constexpr std::string_view kIgnoredWithValue[] = {
     "name",          "user",          "password",        "remotename",     "plugin",
     "mtu",           "lcp-echo-interval", "lcp-echo-failure", "lcp-max-configure",
     "lcp-max-terminate", "lcp-max-failure", "lcp-restart", "ipcp-max-configure",
@@ -22,7 +22,7 @@ constexpr std::array<std::string_view, 34> kIgnoredWithValue = {
     "logfd",         "linkname",      "unit",            "holdoff",        "maxfail",
     "idle",          "connect-delay", "ms-dns",          "ms-wins",        "asyncmap",
     "escape",        "pppol2tp",      "pppol2tp_tunnel_id", "pppol2tp_session_id",
-    "remotenumber",  "active-filter"};
+    "remotenumber",  "active-filter", "passwordfd"};
 
 constexpr int kMaxFileDepth = 4;  // "file" inside "file": pppd allows it too
 
@@ -89,8 +89,7 @@ bool parse_words(const std::vector<std::string>& words, const ReadFile& read_fil
         return false;
       }
       if (!parse_words(split_options_file(*text), read_file, depth + 1, r)) return false;
-    } else if (std::find(kIgnoredWithValue.begin(), kIgnoredWithValue.end(), w) !=
-               kIgnoredWithValue.end()) {
+    } else if (std::ranges::find(kIgnoredWithValue, w) != std::end(kIgnoredWithValue)) {
       if (!value(v)) return false;
       a.ignored.push_back(w + " " + v);
     } else if (!w.empty() && w[0] == '/') {

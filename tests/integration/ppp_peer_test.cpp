@@ -99,6 +99,23 @@ TEST(CpCodec, FrameCarriesAddressControlAndProtocol) {
   EXPECT_EQ(build_frame(0x8021, Bytes{1, 2}), (Bytes{0xFF, 0x03, 0x80, 0x21, 1, 2}));
 }
 
+TEST(CpCodec, EchoReplyCarriesOurMagicAndTheRequestsData) {
+  const Bytes request{9, 0x42, 0, 11, 0xAA, 0xBB, 0xCC, 0xDD, 'p', 'i', 'n'};
+  const auto reply = build_echo_reply(*parse_cp(request), 0x01020304);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(*reply, (Bytes{10, 0x42, 0, 11, 1, 2, 3, 4, 'p', 'i', 'n'}));
+  EXPECT_FALSE(build_echo_reply(*parse_cp(Bytes{9, 1, 0, 6, 0, 0}), 1));  // no room for a magic
+}
+
+TEST(CpCodec, ProtocolRejectNamesTheProtocolAndFitsThePeersMru) {
+  const Bytes info(300, 0x5A);
+  const Bytes reject = build_protocol_reject(7, 0x8057, info, 200);
+  ASSERT_EQ(reject.size(), 200u);
+  EXPECT_EQ(Bytes(reject.begin(), reject.begin() + 6), (Bytes{8, 7, 0, 200, 0x80, 0x57}));
+  EXPECT_EQ(reject.back(), 0x5A);
+  EXPECT_EQ(build_protocol_reject(1, 0x0057, Bytes{1, 2}, 1500), (Bytes{8, 1, 0, 8, 0x00, 0x57, 1, 2}));
+}
+
 // ---------------------------------------------------------------- LCP
 
 TEST(Lcp, TwoPeersOpenAndLearnEachOthersMagic) {
@@ -341,7 +358,10 @@ TEST(PeerArgs, ParsesXl2tpdCommandLine) {
 }
 
 TEST(PeerArgs, ParsesOurDaemonsCommandLineWithEmptyLocal) {
-  const auto r = parse_args({"passive", "nodetach", ":10.9.0.10", "ipparam", "tunnel 3", "/dev/pts/2"}, files({}));
+  // As control/pppd_handler.cpp builds it, the passwordfd plugin included.
+  const auto r = parse_args({"passive", "nodetach", ":10.9.0.10", "noauth", "idle", "0", "ipparam", "tunnel 3",
+                             "plugin", "passwordfd.so", "passwordfd", "3", "/dev/pts/2"},
+                            files({}));
   ASSERT_EQ(r.error, "");
   EXPECT_EQ(r.args.local, 0u);
   EXPECT_EQ(r.args.remote, kLac);
