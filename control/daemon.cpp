@@ -969,14 +969,16 @@ void Daemon::log_status() const {
       const PppLinkState& ls = h.link_state();
       const PppdCounters& pc = h.counters();
       LOG_NOTICE("    session %u %s peer session %u, age %lld s, pppd %d on %s, LCP %s%s%s, IPCP %s %s/%s, "
-                 "frames %llu in (%llu B) / %llu out (%llu B), %llu dropped",
+                 "pty frames %llu in (%llu B) / %llu out (%llu B), %llu dropped, %llu of them data; fast path %llu",
                  sid, session_state_name(s.state()), s.peer_id(), age(s.created()), static_cast<int>(h.pid()),
                  h.tty_name().c_str(), ls.lcp_up ? "up" : "down",
                  ls.peer_auth_name.empty() ? "" : ", user ", ls.peer_auth_name.c_str(), ls.ipcp_up ? "up" : "down",
                  ipv4_to_string(ls.peer_ipv4).c_str(), ipv4_to_string(ls.local_ipv4).c_str(),
                  static_cast<unsigned long long>(pc.frames_from_peer), static_cast<unsigned long long>(pc.bytes_from_peer),
                  static_cast<unsigned long long>(pc.frames_to_peer), static_cast<unsigned long long>(pc.bytes_to_peer),
-                 static_cast<unsigned long long>(pc.dropped_queue_full + pc.dropped_closed));
+                 static_cast<unsigned long long>(pc.dropped_queue_full + pc.dropped_closed),
+                 static_cast<unsigned long long>(h.link_counters().data_frames),
+                 static_cast<unsigned long long>(plane_.fast_path_packets ? plane_.fast_path_packets(sid) : 0));
     }
   });
 }

@@ -186,6 +186,8 @@ DataPlane::DataPlane(const DataPlaneConfig& config) : config_(config) {
       wc.core_port = config_.core_port;
       wc.rx_queue = wc.tx_queue = static_cast<uint16_t>(w);
       wc.core_hop = hop;
+      wc.access_addr = rte_cpu_to_be_32(config_.access_addr);
+      wc.core_addr = rte_cpu_to_be_32(config_.core_addr);
       wc.table = table_.get();
       wc.rcu = rcu_;
       wc.to_control = rings_.back().to_control;

@@ -5,6 +5,8 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -21,6 +23,16 @@ namespace {
 
 // How many packets ahead of the one being classified to prefetch (l3fwd).
 constexpr uint16_t kPrefetchOffset = 3;
+
+// The IPv4 destination of an Ethernet [+802.1Q] frame (network order), or
+// 0; only for frames classify already found to be well-formed IPv4.
+rte_be32_t ipv4_destination(const rte_mbuf* m) {
+  size_t off = sizeof(rte_ether_hdr);
+  const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
+  if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) off += sizeof(rte_vlan_hdr);
+  if (m->data_len < off + sizeof(rte_ipv4_hdr)) return 0;
+  return rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, off)->dst_addr;
+}
 
 // rte_eth_tx_buffer's error callback: the port refused these. A counted
 // drop, never a retry that would stall the loop.
@@ -149,6 +161,10 @@ uint32_t Worker::poll_access() {
       case Verdict::kFast: fast[nf++] = pkts[i]; break;
       case Verdict::kControl: control[nc++] = pkts[i]; break;
       case Verdict::kDrop:
+        if (why == Drop::kNotL2tp && config_.access_addr != 0 && ipv4_destination(pkts[i]) == config_.access_addr) {
+          control[nc++] = pkts[i];  // for the box itself (ping)
+          break;
+        }
         counters_.count(why);
         dropped[nd++] = pkts[i];
         break;
@@ -216,6 +232,10 @@ uint32_t Worker::poll_core() {
     for (uint16_t i = 0; i < nf; ++i) {
       Drop why = Drop::kNoSubscriber;
       const Session* s = sessions[i];
+      if (s == nullptr && config_.core_addr != 0 && down[i].dst == config_.core_addr) {
+        control[nc++] = fast[i];  // for the box itself (ping)
+        continue;
+      }
       if (s != nullptr &&
           encap_ipv4(fast[i], down[i], *s, config_.table->state(s->local_session_id), config_.id, why)) {
         ++counters_.encap;

@@ -35,6 +35,11 @@ struct WorkerConfig {
   uint16_t rx_queue = 0;
   uint16_t tx_queue = 0;
   CoreNextHop core_hop;
+  // Our own addresses (network order; 0: none): a packet for the box itself
+  // that is not L2TP (a ping, say) goes to the control thread, not to the
+  // "not L2TP" or "no subscriber" drop.
+  rte_be32_t access_addr = 0;
+  rte_be32_t core_addr = 0;
   const SessionTable* table = nullptr;
   rte_rcu_qsbr* rcu = nullptr;
   // Worker -> control: frames for the control thread (L2TP control, PPP

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# The DPDK fast path end to end: our l2tpd as LNS with its access and core
+# ports on net_af_packet over veths, a real xl2tpd LAC whose PPP is
+# ppp-peer (our pppd stand-in, bridging to TUN: this kernel has no PPP), and
+# a Linux host on the core side. The subscriber's ping of the core host
+# crosses the fast path both ways: upstream decapsulated by the worker and
+# routed to the next hop, the reply encapsulated for the LAC; the session's
+# fast-path counters move while the pty carries no IP at all. Then the LAC
+# disconnects and the fast-path entry is gone.
+#
+#   NS_A (LAC)                 NS_B (our LNS, DPDK)            NS_C (core host)
+#   xl2tpd + ppp-peer          access port 0 (fb)    core port 1 (fc)
+#   fa 192.0.2.1/24 ---------- fb [192.0.2.2/24]     [198.51.100.1/24] fc ---- fd 198.51.100.254/24
+#   ppp0 10.9.0.10                                                             route 10.9.0.0/24 via .1
+#
+# Prints PASS:/FAIL:/SKIP: lines for tests/run; cleans up (processes,
+# namespaces, veths) even when it fails. KEEP=1 keeps the logs.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+PPP_PEER=$ROOT/${BUILD_DIR:-build/gcc}/tests/ppp-peer
+L2TPD=$ROOT/${BUILD_DIR:-build/gcc}/control/l2tpd
+# shellcheck source=tests/integration/lib.bash
+source tests/integration/lib.bash  # the cwd is the repo root
+
+skip_all() { echo "SKIP: fast path ping: $1"; echo "*** fastpath_ping.sh SKIPPED: $1 ***" >&2; exit 0; }
+[[ $EUID -eq 0 ]] || skip_all "needs root (network namespaces, mount namespaces, TUN, AF_PACKET)"
+for tool in xl2tpd xl2tpd-control ping ethtool; do
+  command -v "$tool" >/dev/null || skip_all "$tool is not installed (tools/setup-deps installs it)"
+done
+[[ -e /usr/sbin/pppd ]] || skip_all "/usr/sbin/pppd is missing: nothing to bind ppp-peer over (install ppp)"
+[[ -c /dev/net/tun ]] || skip_all "/dev/net/tun is missing"
+[[ -x $PPP_PEER ]] || { fail "fast path ping" "$PPP_PEER not built"; exit 1; }
+[[ -x $L2TPD ]] || { fail "fast path ping" "$L2TPD not built"; exit 1; }
+
+W=$(mktemp -d /tmp/l2tp-fastpath.XXXXXX)
+NS_A=l2fa$$ NS_B=l2fb$$ NS_C=l2fc$$
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  for ns in "$NS_A" "$NS_B" "$NS_C"; do
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+    ip netns del "$ns" 2>/dev/null
+  done
+  if [[ ${KEEP:-0} == 1 ]]; then echo "logs kept in $W"; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+
+FA=fa$$ FB=fb$$ FC=fc$$ FD=fd$$
+{
+  ip netns add "$NS_A" && ip netns add "$NS_B" && ip netns add "$NS_C" &&
+    ip link add "$FA" type veth peer name "$FB" && ip link add "$FC" type veth peer name "$FD" &&
+    ip link set "$FA" netns "$NS_A" && ip link set "$FB" netns "$NS_B" &&
+    ip link set "$FC" netns "$NS_B" && ip link set "$FD" netns "$NS_C" &&
+    ip -n "$NS_A" addr add 192.0.2.1/24 dev "$FA" && ip -n "$NS_C" addr add 198.51.100.254/24 dev "$FD" &&
+    for ns_dev in "$NS_A:$FA" "$NS_B:$FB" "$NS_B:$FC" "$NS_C:$FD"; do
+      ip -n "${ns_dev%%:*}" link set "${ns_dev#*:}" up || exit 1
+      # The kernel would hand AF_PACKET frames with partial checksums
+      # (checksum offload) or 64 KB super-frames (segmentation offload).
+      ip netns exec "${ns_dev%%:*}" ethtool -K "${ns_dev#*:}" rx off tx off tso off gso off gro off >/dev/null 2>&1
+    done &&
+    ip -n "$NS_A" link set lo up && ip -n "$NS_B" link set lo up && ip -n "$NS_C" link set lo up &&
+    ip -n "$NS_C" route add 10.9.0.0/24 via 198.51.100.1
+} || skip_all "cannot create network namespaces and veth pairs here"
+mkdir -p /var/run/xl2tpd
+
+printf 'noauth\nlogfile %s/lac-ppp.log\n' "$W" >"$W/lac.options"
+printf 'noauth\nlogfile %s/lns-ppp.log\n' "$W" >"$W/lns.options"
+cat >"$W/lac.conf" <<EOF
+[global]
+port = 1701
+
+[lac test]
+lns = 192.0.2.2
+hostname = lac
+autodial = yes
+redial = no
+pppoptfile = $W/lac.options
+EOF
+cat >"$W/lns.conf" <<EOF
+[global]
+port = 1701
+
+[lns default]
+ip range = 10.9.0.10-10.9.0.20
+local ip = 10.9.0.1
+hostname = lns
+pppoptfile = $W/lns.options
+
+[dataplane]
+eal args = -l 0-1 --no-huge -m 512 --no-shconf --no-pci --no-telemetry --log-level=lib.*:warning --vdev=net_af_packet0,iface=$FB --vdev=net_af_packet1,iface=$FC
+access port = 0
+access address = 192.0.2.2/24
+core port = 1
+core address = 198.51.100.1/24
+core next hop = 198.51.100.254
+workers = 1
+mbufs = 4095
+EOF
+
+# Our LNS with the data plane, and ppp-peer over /usr/sbin/pppd in its own
+# mount namespace (as for xl2tpd below).
+unshare -m sh -c "mount --bind '$PPP_PEER' /usr/sbin/pppd && exec ip netns exec '$NS_B' '$L2TPD' -D -c '$W/lns.conf' -s /dev/null -p '$W/lns.pid' -C '$W/lns.ctl' --log-level debug" \
+  >"$W/lns.log" 2>&1 &
+PIDS+=($!)
+disown
+if wait_log "$W/lns.log" "listening on .*DPDK data plane" 30; then
+  pass "fast path: l2tpd starts its DPDK data plane on net_af_packet ports (next hop resolved by ARP)"
+else
+  fail "fast path: l2tpd starts its DPDK data plane on net_af_packet ports (next hop resolved by ARP)" "$(tail -5 "$W/lns.log")"
+  exit 1
+fi
+# Our core address answers ping from the core host (ARP and ICMP on the control path).
+if ip netns exec "$NS_C" ping -c 1 -W 3 198.51.100.1 >"$W/ping-core.txt" 2>&1 &&
+   ip netns exec "$NS_A" ping -c 1 -W 3 192.0.2.2 >"$W/ping-access.txt" 2>&1; then
+  pass "fast path: our core and access addresses answer ARP and ping"
+else
+  fail "fast path: our core and access addresses answer ARP and ping" \
+    "$(tail -1 "$W/ping-core.txt") / $(tail -1 "$W/ping-access.txt" 2>/dev/null)"
+fi
+
+unshare -m sh -c "mount --bind '$PPP_PEER' /usr/sbin/pppd && exec ip netns exec '$NS_A' xl2tpd -D -c '$W/lac.conf' -s /dev/null -p '$W/lac.pid' -C '$W/lac.ctl'" \
+  >"$W/lac.log" 2>&1 &
+PIDS+=($!)
+disown
+
+if wait_log "$W/lac-ppp.log" "IPCP up: local 10\.9\.0\.10 remote 10\.9\.0\.1 interface ppp0" 30 &&
+   wait_log "$W/lns.log" "session [0-9]+: IPCP up, peer 10\.9\.0\.10, local 10\.9\.0\.1" 5; then
+  pass "fast path: the call comes up through the data plane's control path, IPCP gives 10.9.0.10"
+else
+  fail "fast path: the call comes up through the data plane's control path, IPCP gives 10.9.0.10" \
+    "$(tail -3 "$W/lns.log" | tr '\n' ' ') / $(tail -2 "$W/lac-ppp.log" 2>/dev/null | tr '\n' ' ')"
+  exit 1
+fi
+ip -n "$NS_A" route add 198.51.100.0/24 dev ppp0
+
+if ip netns exec "$NS_A" ping -c 5 -i 0.2 -W 3 -I 10.9.0.10 198.51.100.254 >"$W/ping.txt" 2>&1; then
+  pass "fast path: the subscriber's ping of the core host crosses the fast path and the replies come back"
+else
+  fail "fast path: the subscriber's ping of the core host crosses the fast path and the replies come back" \
+    "$(tail -2 "$W/ping.txt" | tr '\n' ' ')"
+fi
+
+# The counters: the session's fast path moved the ping both ways, the pty
+# carried no IP (only LCP, IPCP and echoes), and the worker counted it.
+kill -USR1 "$(cat "$W/lns.pid")"
+if wait_log "$W/lns.log" "session [0-9]+ established .*of them data; fast path ([1-9][0-9]*)" 5; then
+  line=$(grep -E "session [0-9]+ established .*fast path" "$W/lns.log" | tail -1)
+  fast=$(grep -Eo "fast path [0-9]+" <<<"$line" | awk '{print $3}')
+  pty_data=$(grep -Eo "dropped, [0-9]+ of them data" <<<"$line" | awk '{print $2}')
+  if ((fast >= 10)) && ((pty_data == 0)); then
+    pass "fast path: the session's fast-path counters hold the ping ($fast packets) and the pty carried no IP"
+  else
+    fail "fast path: the session's fast-path counters hold the ping and the pty carried no IP" "$line"
+  fi
+else
+  fail "fast path: the session's fast-path counters hold the ping and the pty carried no IP" \
+    "$(grep -E 'session [0-9]+ established|data plane' "$W/lns.log" | tail -4)"
+fi
+if grep -Eq "status: data plane: workers 1: decap ([5-9]|[1-9][0-9]+) encap ([5-9]|[1-9][0-9]+) " "$W/lns.log"; then
+  pass "fast path: the worker decapsulated and encapsulated the ping"
+else
+  fail "fast path: the worker decapsulated and encapsulated the ping" "$(grep 'data plane' "$W/lns.log" | tail -3)"
+fi
+
+# Teardown from the LAC: the fast-path entry is withdrawn.
+ip netns exec "$NS_A" xl2tpd-control -c "$W/lac.ctl" disconnect-lac test >/dev/null 2>&1
+if wait_log "$W/lns.log" "tunnel [0-9]+ down" 10; then
+  sleep 0.5
+  kill -USR1 "$(cat "$W/lns.pid")"
+  if wait_log "$W/lns.log" "fast-path sessions 0;" 5 && wait_log "$W/lns.log" "status: fast path: 0 sessions published" 5; then
+    pass "fast path: after the LAC's disconnect the fast-path entry is gone"
+  else
+    fail "fast path: after the LAC's disconnect the fast-path entry is gone" "$(grep 'fast' "$W/lns.log" | tail -3)"
+  fi
+else
+  fail "fast path: the LAC's disconnect reaches our LNS" "$(tail -3 "$W/lns.log")"
+fi
+kill -TERM "$(cat "$W/lns.pid")"
+if wait_log "$W/lns.log" "exiting" 10; then
+  pass "fast path: SIGTERM stops the daemon and its workers"
+else
+  fail "fast path: SIGTERM stops the daemon and its workers" "$(tail -3 "$W/lns.log")"
+fi
+exit $((fails > 0))
