@@ -273,6 +273,14 @@ std::vector<std::string> DataPlane::report() const {
                     std::to_string(st.ierrors) + " tx errors " + std::to_string(st.oerrors));
     if (config_.core_port == config_.access_port) break;
   }
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    const WorkerCounters& c = workers_[w]->counters();
+    lines.push_back("worker " + std::to_string(w) + " (lcore " + std::to_string(lcores_[w]) + "): rx access " +
+                    std::to_string(c.rx_access) + " core " + std::to_string(c.rx_core) + ", decap " +
+                    std::to_string(c.decap) + ", encap " + std::to_string(c.encap) + ", to control " +
+                    std::to_string(c.to_control) + ", dropped " + std::to_string(c.dropped_total()) +
+                    ", idle sleeps " + std::to_string(c.idle_sleeps));
+  }
   const WorkerCounters t = totals();
   std::string drops;
   for (size_t i = 0; i < kDropCount; ++i)
