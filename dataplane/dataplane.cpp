@@ -16,6 +16,7 @@
 
 #include "control/net.hpp"
 #include "dataplane/session_table.hpp"
+#include "dataplane/telemetry.hpp"
 
 namespace l2tp::dp {
 
@@ -203,6 +204,7 @@ DataPlane::DataPlane(const DataPlaneConfig& config) : config_(config) {
       if (rte_eal_remote_launch(lcore_main, &launch_args_[w], lcores_[w]) != 0) throw dpdk_error("worker launch");
       launched_ = true;
     }
+    attach_telemetry(this);
   } catch (...) {
     teardown();  // what was built, in order; the members then destroy nothing twice
     throw;
@@ -212,6 +214,7 @@ DataPlane::DataPlane(const DataPlaneConfig& config) : config_(config) {
 DataPlane::~DataPlane() { teardown(); }
 
 void DataPlane::teardown() noexcept {
+  detach_telemetry();  // its thread reads us: first
   if (launched_) {
     stop_.store(true);
     rte_eal_mp_wait_lcore();
@@ -246,10 +249,48 @@ bool DataPlane::publish(const control::FastPathEntry& entry) {
   std::memcpy(e.peer_mac.data(), mac->addr_bytes, 6);
   e.access_port = config_.access_port;
   if (e.owner_worker >= workers_.size()) e.owner_worker = 0;
-  return table_->publish(e);
+  if (!table_->publish(e)) return false;
+  std::lock_guard lock(published_mutex_);
+  published_[e.local_session_id] = e;
+  return true;
 }
 
-bool DataPlane::withdraw(uint16_t local_session_id) { return table_->withdraw(local_session_id); }
+bool DataPlane::withdraw(uint16_t local_session_id) {
+  {
+    std::lock_guard lock(published_mutex_);
+    published_.erase(local_session_id);
+  }
+  return table_->withdraw(local_session_id);
+}
+
+const WorkerCounters& DataPlane::worker_counters(unsigned w) const { return workers_.at(w)->counters(); }
+
+size_t DataPlane::published_count() const {
+  std::lock_guard lock(published_mutex_);
+  return published_.size();
+}
+
+size_t DataPlane::published_subscribers() const {
+  std::lock_guard lock(published_mutex_);
+  size_t n = 0;
+  for (const auto& [id, e] : published_) n += e.subscriber_addr != 0;
+  return n;
+}
+
+std::vector<uint16_t> DataPlane::published_ids() const {
+  std::lock_guard lock(published_mutex_);
+  std::vector<uint16_t> ids;
+  ids.reserve(published_.size());
+  for (const auto& [id, e] : published_) ids.push_back(id);
+  return ids;
+}
+
+std::optional<control::FastPathEntry> DataPlane::published_entry(uint16_t id) const {
+  std::lock_guard lock(published_mutex_);
+  auto it = published_.find(id);
+  if (it == published_.end()) return std::nullopt;
+  return it->second;
+}
 
 uint64_t DataPlane::session_packets(uint16_t local_session_id) const {
   const SessionState& st = table_->state(local_session_id);

@@ -12,6 +12,9 @@
 // takes SIGTERM or SIGUSR1 away from the daemon's signalfd.
 
 #include <atomic>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,6 +61,14 @@ class DataPlane final : private control::FastPath {
   // Packets the fast path moved for a session, both ways (read racily from
   // the owner worker's counters: for idle time and reports).
   uint64_t session_packets(uint16_t local_session_id) const;
+  const WorkerCounters& worker_counters(unsigned w) const;
+
+  // What is published, for telemetry's thread (under a lock of its own:
+  // the workers' tables are not read there).
+  size_t published_count() const;
+  size_t published_subscribers() const;
+  std::vector<uint16_t> published_ids() const;
+  std::optional<control::FastPathEntry> published_entry(uint16_t local_session_id) const;
 
   using LaunchArg = std::pair<Worker*, const std::atomic<bool>*>;
 
@@ -85,6 +96,8 @@ class DataPlane final : private control::FastPath {
   std::vector<LaunchArg> launch_args_;
   bool launched_ = false;
   uint64_t unpublishable_ = 0;  // sessions refused: the peer's MAC is unknown
+  mutable std::mutex published_mutex_;
+  std::map<uint16_t, control::FastPathEntry> published_;  // what the table holds
 };
 
 }  // namespace l2tp::dp
