@@ -384,3 +384,34 @@ TEST_F(FastPathTest, DownstreamDropsAndPunts) {
 
 }  // namespace
 }  // namespace l2tp::dp::test
+
+namespace l2tp::dp::test {
+namespace {
+
+TEST_F(FastPathTest, SessionHintFindsTheSessionIdBehindEveryHeaderVariant) {
+  for (bool length : {false, true})
+    for (uint16_t vlan : {0, 100}) {
+      L2tpOptions o;
+      o.length = length;
+      o.sequence = true;
+      MbufPtr m(upstream(l2tp_ppp(0x4d2a, 0xb7e1, o, 0x0021, Bytes(20, 0x45)), vlan));
+      EXPECT_EQ(upstream_session_hint(m.m), 0xb7e1) << length << " " << vlan;
+    }
+  L2tpOptions control;
+  control.control = control.length = control.sequence = true;
+  MbufPtr c(upstream(l2tp_ppp(0x4d2a, 0xb7e1, control, 0xC021, {})));
+  EXPECT_EQ(upstream_session_hint(c.m), 0) << "control messages are not prefetched";
+  MbufPtr runt(Bytes(20, 0));
+  EXPECT_EQ(upstream_session_hint(runt.m), 0);
+}
+
+TEST_F(FastPathTest, TheControlPlaneSeesOnlyTheFastPathInterface) {
+  control::FastPath& seam = *table_;
+  ASSERT_TRUE(seam.publish(entry()));
+  EXPECT_NE(table_->lookup_subscriber(rte_cpu_to_be_32(kSubscriber)), nullptr);
+  EXPECT_TRUE(seam.withdraw(0xb7e1));
+  EXPECT_EQ(table_->by_session_id(0xb7e1), nullptr);
+}
+
+}  // namespace
+}  // namespace l2tp::dp::test
