@@ -48,6 +48,7 @@ trap cleanup EXIT
 trap 'exit 143' TERM INT
 
 FA=fa$$ FB=fb$$ FC=fc$$ FD=fd$$
+PREFIX=l2tpfp$$  # the EAL's runtime folder, where dpdk-telemetry.py finds our socket
 {
   ip netns add "$NS_A" && ip netns add "$NS_B" && ip netns add "$NS_C" &&
     ip link add "$FA" type veth peer name "$FB" && ip link add "$FC" type veth peer name "$FD" &&
@@ -89,7 +90,7 @@ hostname = lns
 pppoptfile = $W/lns.options
 
 [dataplane]
-eal args = -l 0-1 --no-huge -m 512 --no-shconf --no-pci --no-telemetry --log-level=lib.*:warning --vdev=net_af_packet0,iface=$FB --vdev=net_af_packet1,iface=$FC
+eal args = -l 0-1 --no-huge -m 512 --no-shconf --no-pci --file-prefix=$PREFIX --log-level=lib.*:warning --vdev=net_af_packet0,iface=$FB --vdev=net_af_packet1,iface=$FC
 access port = 0
 access address = 192.0.2.2/24
 core port = 1
@@ -162,6 +163,35 @@ if grep -Eq "status: data plane: workers 1: decap ([5-9]|[1-9][0-9]+) encap ([5-
   pass "fast path: the worker decapsulated and encapsulated the ping"
 else
   fail "fast path: the worker decapsulated and encapsulated the ping" "$(grep 'data plane' "$W/lns.log" | tail -3)"
+fi
+# The same counters through DPDK telemetry, read by Debian's own script.
+sid=$(grep -Eo "session [0-9]+: IPCP up" "$W/lns.log" | tail -1 | awk '{print $2}' | tr -d :)
+printf '/l2tp/summary\n/l2tp/session,%s\n/l2tp/drops\n' "$sid" |
+  ip netns exec "$NS_B" timeout 20 dpdk-telemetry.py -f "$PREFIX" >"$W/telemetry.txt" 2>&1
+if python3 - "$W/telemetry.txt" "$sid" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+# dpdk-telemetry.py prints one JSON object per command (after its banner).
+objs, dec, i = [], json.JSONDecoder(), 0
+while (i := text.find("{", i)) >= 0:
+    try:
+        o, end = dec.raw_decode(text, i)
+    except ValueError:
+        i += 1
+        continue
+    objs.append(o)
+    i = end
+by = {k: v for o in objs for k, v in o.items()}
+s, sess, drops = by["/l2tp/summary"], by["/l2tp/session"], by["/l2tp/drops"]
+assert s["workers"] == 1 and s["subscribers"] == 1 and s["decap"] >= 5 and s["encap"] >= 5, s
+assert sess["local_session_id"] == int(sys.argv[2]) and sess["subscriber"] == "10.9.0.10", sess
+assert sess["rx_packets"] >= 5 and sess["tx_packets"] >= 5, sess
+assert "unknown_session" in drops and "spoofed_source" in drops, drops
+PY
+then
+  pass "fast path: dpdk-telemetry.py reads the summary, the session's counters and the drops"
+else
+  fail "fast path: dpdk-telemetry.py reads the summary, the session's counters and the drops" "$(tail -c 600 "$W/telemetry.txt")"
 fi
 
 # Teardown from the LAC: the fast-path entry is withdrawn.
