@@ -23,3 +23,24 @@ exec cat >/dev/null
 STUB
   chmod +x "$1"
 }
+
+# netns_pair NS_A NS_B DEV_A DEV_B: two network namespaces joined by a veth
+# pair, 192.0.2.1/24 on DEV_A in NS_A and 192.0.2.2/24 on DEV_B in NS_B
+# (RFC 5737 TEST-NET-1), loopbacks up. False when any step fails.
+netns_pair() {
+  ip netns add "$1" && ip netns add "$2" &&
+    ip link add "$3" type veth peer name "$4" &&
+    ip link set "$3" netns "$1" && ip link set "$4" netns "$2" &&
+    ip -n "$1" addr add 192.0.2.1/24 dev "$3" && ip -n "$2" addr add 192.0.2.2/24 dev "$4" &&
+    ip -n "$1" link set "$3" up && ip -n "$2" link set "$4" up &&
+    ip -n "$1" link set lo up && ip -n "$2" link set lo up
+}
+
+# netns_kill NS...: SIGKILL every process in each namespace (daemons and
+# the pppds they started), by PID.
+netns_kill() {
+  local ns p
+  for ns in "$@"; do
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+  done
+}
