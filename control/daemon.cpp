@@ -39,23 +39,31 @@ const char* role_name(const Tunnel& t) { return t.role() == Role::kLns ? "LNS" :
 
 }  // namespace
 
-Daemon::Daemon(Config config, Secrets secrets, const DaemonOptions& options)
-    : config_(std::move(config)), secrets_(std::move(secrets)), options_(options) {
+Daemon::Daemon(Config config, Secrets secrets, const DaemonOptions& options, const DataPlaneSeams& plane)
+    : config_(std::move(config)), secrets_(std::move(secrets)), options_(options), plane_(plane) {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   system_host_name_ = host;
 
-  UdpSocketConfig sc;
-  sc.bind = Endpoint{config_.global.listen_addr, config_.global.port};
-  socket_ = std::make_unique<UdpSocket>(sc);
+  if (plane.io) {
+    io_ = plane.io;
+    local_ = Endpoint{config_.global.listen_addr, config_.global.port};
+  } else {
+    UdpSocketConfig sc;
+    sc.bind = Endpoint{config_.global.listen_addr, config_.global.port};
+    socket_ = std::make_unique<UdpSocket>(sc);
+    io_ = socket_.get();
+    local_ = socket_->local_endpoint();
+  }
+  if (plane.fast_path) handoff_.emplace(*plane.fast_path);
   EngineLimits limits;
   if (config_.global.max_tunnels) limits.max_tunnels = config_.global.max_tunnels;
   if (config_.global.max_sessions) limits.max_sessions = std::min<uint32_t>(config_.global.max_sessions, 65535);
   limits.id_hold = config_.global.hold_time;
   engine_ = std::make_unique<Engine>(
-      *socket_, *this, [this](const DatagramMeta& m, const std::string& h) { return decide(m, h); }, limits,
+      *io_, *this, [this](const DatagramMeta& m, const std::string& h) { return decide(m, h); }, limits,
       std::random_device{}() ^ (uint64_t(std::random_device{}()) << 32));
-  driver_ = std::make_unique<EngineDriver>(loop_, *socket_, *engine_);
+  driver_ = std::make_unique<EngineDriver>(loop_, *io_, *engine_);
   fifo_ = std::make_unique<CommandFifo>(loop_, options_.fifo_path,
                                         [this](const Command& c, TimePoint now) { on_command(c, now); });
 
@@ -72,7 +80,8 @@ Daemon::Daemon(Config config, Secrets secrets, const DaemonOptions& options)
       std::string error;
       if (!dial(lac.name, loop_.now(), error)) LOG_ERROR("autodial [lac %s]: %s", lac.name.c_str(), error.c_str());
     }
-  LOG_NOTICE("listening on %s (socket mode), command FIFO %s", socket_->local_endpoint().to_string().c_str(),
+  LOG_NOTICE("listening on %s (%s), command FIFO %s", local_.to_string().c_str(),
+             socket_ ? "socket mode" : "DPDK data plane",
              options_.fifo_path.c_str());
   announce();
 }
@@ -174,7 +183,7 @@ void Daemon::announce() const {
   }
   std::string where;
   for (const auto& a : addrs) where += (where.empty() ? "" : ", ") + a;
-  const unsigned port = socket_->local_endpoint().port;
+  const unsigned port = local_.port;
   LOG_NOTICE("LNS: LACs reach this box at UDP port %u of %s", port, where.empty() ? "(no IPv4 address)" : where.c_str());
   if (!options_.builtin_lns || addrs.empty()) return;
   const std::string lns = addrs.front() + (port == kDefaultPort ? "" : ":" + std::to_string(port));
@@ -230,7 +239,7 @@ Tunnel* Daemon::open_to(const EndpointConfig& entry, const std::string& host, co
     error = "challenge = yes but no secret for \"" + host + "\"";
     return nullptr;
   }
-  Tunnel* t = engine_->open_tunnel(Endpoint{config_.global.listen_addr, socket_->local_endpoint().port}, peer, s, now);
+  Tunnel* t = engine_->open_tunnel(Endpoint{config_.global.listen_addr, local_.port}, peer, s, now);
   driver_->reschedule();
   if (!t) error = "tunnel limit reached";
   return t;
@@ -672,6 +681,8 @@ void Daemon::session_up(const Session& s) {
              s.peer_id(), s.direction() == CallDirection::kIncoming ? "incoming" : "outgoing");
   // A call that came up ends a run of redials.
   if (auto it = tunnel_lac_.find(s.tunnel().local_id()); it != tunnel_lac_.end()) redials_.erase(it->second);
+  if (handoff_)
+    if (const DatagramMeta* route = engine_->route_of(s.tunnel().local_id())) handoff_->session_up(s, *route);
   start_ppp(s, loop_.now());
 }
 
@@ -681,6 +692,7 @@ void Daemon::session_down(const Session& s, const wire::ResultCode& why) {
   // CDN, StopCCN or hang-up: pppd goes (SIGTERM, then SIGKILL); the call's
   // addresses return to the pool once it has been reaped.
   idle_.forget(s.local_id());
+  if (handoff_) handoff_->session_down(s.local_id());
   if (auto it = calls_.find(s.local_id()); it != calls_.end()) {
     it->second.session_gone = true;
     it->second.pppd->terminate();
@@ -699,7 +711,8 @@ void Daemon::ppp_frame(const Session& s, std::span<const uint8_t> frame) {
 void Daemon::start_ppp(const Session& s, TimePoint now) {
   const uint16_t sid = s.local_id();
   const uint16_t tid = s.tunnel().local_id();
-  const Endpoint* peer = engine_->peer_of(tid);
+  const DatagramMeta* route = engine_->route_of(tid);
+  const Endpoint* peer = route ? &route->peer : nullptr;
   auto hang_up = [&](uint16_t result_code, const std::string& why) {
     LOG_ERROR("session %u on tunnel %u: %s: hanging up", sid, tid, why.c_str());
     if (Tunnel* t = engine_->tunnel(tid)) t->hang_up(sid, {result_code, 0, why}, now);
@@ -781,8 +794,8 @@ void Daemon::start_ppp(const Session& s, TimePoint now) {
     if (!sess || !engine_->send_ppp(*sess, frame, loop_.now())) ++counters_.ppp_frames_unsent;
   };
   ev.ended = [this, sid](const std::string& why) { ppp_ended(sid, why); };
-  ev.link = [sid](PppEvent e, const PppLinkState& st) {
-    // What the data plane's handoff will act on; logged meanwhile.
+  ev.link = [this, sid](PppEvent e, const PppLinkState& st) {
+    if (handoff_) handoff_->link_event(sid, e, st);
     switch (e) {
       case PppEvent::kLcpUp:
         LOG_NOTICE("session %u: LCP up, MRU %u (peer) / %u (pppd)", sid, st.peer_mru, st.local_mru);
@@ -863,7 +876,8 @@ uint64_t Daemon::data_frames(uint16_t sid) const {
   // Socket mode: every data frame crosses the control thread and the pty
   // watch counts it. (The data plane's per-session counters join here.)
   auto it = calls_.find(sid);
-  return it == calls_.end() ? 0 : it->second.pppd->link_counters().data_frames;
+  const uint64_t slow = it == calls_.end() ? 0 : it->second.pppd->link_counters().data_frames;
+  return slow + (plane_.fast_path_packets ? plane_.fast_path_packets(sid) : 0);
 }
 
 void Daemon::arm_idle_timer() {
@@ -924,6 +938,14 @@ void Daemon::log_status() const {
              static_cast<unsigned long long>(counters_.idle_hangups),
              static_cast<unsigned long long>(counters_.ppp_frames_unhandled),
              static_cast<unsigned long long>(counters_.ppp_frames_unsent));
+  if (plane_.report)
+    for (const std::string& line : plane_.report()) LOG_NOTICE("status: data plane: %s", line.c_str());
+  if (handoff_) {
+    const HandoffCounters& h = handoff_->counters();
+    LOG_NOTICE("status: fast path: %zu sessions published, %llu subscribers in, %llu out, %llu refused",
+               handoff_->sessions(), static_cast<unsigned long long>(h.fast), static_cast<unsigned long long>(h.slow),
+               static_cast<unsigned long long>(h.refused));
+  }
   engine_->for_each_tunnel([&](const Tunnel& t, const Endpoint&, const Endpoint& peer) {
     const TransportCounters& tc = t.transport().counters();
     LOG_NOTICE("  tunnel %u %s %s peer %s (%s) tunnel %u, %zu sessions; control %llu sent, %llu retransmitted, "

@@ -4,6 +4,7 @@
 // (kernel UDP, no DPDK) moves PPP frames through the control thread the way
 // the classic daemon did.
 
+#include <functional>
 #include <map>
 #include <set>
 #include <memory>
@@ -17,6 +18,7 @@
 #include "control/engine.hpp"
 #include "control/engine_driver.hpp"
 #include "control/event_loop.hpp"
+#include "control/fast_path_handoff.hpp"
 #include "control/idle_monitor.hpp"
 #include "control/pppd_handler.hpp"
 #include "control/secrets.hpp"
@@ -69,11 +71,23 @@ struct CallPpp {
   TimePoint started{};
 };
 
+// What the DPDK data plane gives the control plane (dataplane/ implements
+// both; main wires them). Empty: socket mode, a kernel UDP socket and no
+// fast path. Both must outlive the Daemon.
+struct DataPlaneSeams {
+  DatagramIo* io = nullptr;
+  FastPath* fast_path = nullptr;
+  // Lines for the SIGUSR1 report (ports, workers, drops).
+  std::function<std::vector<std::string>()> report;
+  // Packets the fast path moved for a session (idle time counts them).
+  std::function<uint64_t(uint16_t)> fast_path_packets;
+};
+
 class Daemon : public ControlObserver {
  public:
   // Throws std::system_error / std::runtime_error with a message for the
   // user on what prevents start-up (socket, FIFO).
-  Daemon(Config config, Secrets secrets, const DaemonOptions& options);
+  Daemon(Config config, Secrets secrets, const DaemonOptions& options, const DataPlaneSeams& plane = {});
   ~Daemon() override;
 
   // Runs until SIGTERM or SIGINT; returns the exit status.
@@ -146,7 +160,11 @@ class Daemon : public ControlObserver {
   DaemonOptions options_;
   std::string system_host_name_;
   EventLoop loop_;
-  std::unique_ptr<UdpSocket> socket_;
+  std::unique_ptr<UdpSocket> socket_;  // socket mode only
+  DatagramIo* io_ = nullptr;           // the socket, or the data plane's rings
+  Endpoint local_;                     // our address and L2TP port
+  std::optional<FastPathHandoff> handoff_;  // with a data plane
+  DataPlaneSeams plane_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<EngineDriver> driver_;
   std::unique_ptr<CommandFifo> fifo_;

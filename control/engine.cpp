@@ -50,15 +50,12 @@ void Engine::send_datagram(const Tunnel& tunnel, std::span<const uint8_t> datagr
   auto it = tunnels_.find(tunnel.local_id());
   if (it == tunnels_.end()) return;
   mark(tunnel.local_id());  // what sends has moved its timers
-  DatagramMeta meta;
-  meta.local = it->second.local;
-  meta.peer = it->second.peer;
-  queue(meta, datagram);
+  queue(it->second.route, datagram);
 }
 
-Tunnel& Engine::add_tunnel(uint16_t id, Role role, const TunnelSettings& s, const Endpoint& local,
-                           const Endpoint& peer, TimePoint now) {
-  Entry e{std::make_unique<Tunnel>(*this, id, role, s, now), local, peer, std::nullopt};
+Tunnel& Engine::add_tunnel(uint16_t id, Role role, const TunnelSettings& s, const DatagramMeta& route,
+                           TimePoint now) {
+  Entry e{std::make_unique<Tunnel>(*this, id, role, s, now), route, std::nullopt};
   Tunnel& t = *e.tunnel;
   tunnels_.emplace(id, std::move(e));
   mark(id);
@@ -74,7 +71,10 @@ Tunnel* Engine::open_tunnel(const Endpoint& local, const Endpoint& peer, const T
                             TimePoint now) {
   auto id = tunnel_ids_.allocate(now);
   if (!id) return nullptr;
-  Tunnel& t = add_tunnel(*id, Role::kLac, settings, local, peer, now);
+  DatagramMeta route;
+  route.local = local;
+  route.peer = peer;
+  Tunnel& t = add_tunnel(*id, Role::kLac, settings, route, now);
   t.open(now);
   flush();
   return &t;
@@ -117,11 +117,16 @@ void Engine::on_datagram(const DatagramMeta& meta, std::span<const uint8_t> data
     // 8.1: the first reply to our SCCRQ may come from another port of the
     // peer; from then on the tunnel's peer is fixed.
     if (it != tunnels_.end() && it->second.tunnel->state() == TunnelState::kWaitCtlReply &&
-        it->second.peer.addr == meta.peer.addr)
-      it->second.peer.port = meta.peer.port;
-    if (it == tunnels_.end() || !(it->second.peer == meta.peer)) {
+        it->second.route.peer.addr == meta.peer.addr)
+      it->second.route.peer.port = meta.peer.port;
+    if (it == tunnels_.end() || !(it->second.route.peer == meta.peer)) {
       ++counters_.unknown_tunnel;
     } else {
+      // Replies leave by the port and VLAN the peer's messages come in on.
+      DatagramMeta& r = it->second.route;
+      r.port_id = meta.port_id;
+      r.vlan = meta.vlan;
+      r.worker = meta.worker;
       it->second.tunnel->receive(*h, payload, now);
       mark(h->tunnel_id);
     }
@@ -132,7 +137,7 @@ void Engine::on_datagram(const DatagramMeta& meta, std::span<const uint8_t> data
 
 void Engine::on_data(const DatagramMeta& meta, const wire::Header& h, std::span<const uint8_t> payload) {
   auto it = tunnels_.find(h.tunnel_id);
-  if (it == tunnels_.end() || it->second.peer.addr != meta.peer.addr) {
+  if (it == tunnels_.end() || it->second.route.peer.addr != meta.peer.addr) {
     ++counters_.data_unknown;
     return;
   }
@@ -157,11 +162,8 @@ bool Engine::send_ppp(const Session& session, std::span<const uint8_t> frame, Ti
   std::vector<uint8_t> d(wire::encoded_header_size(h) + frame.size());
   if (!wire::encode_header(h, frame.size(), d)) return false;
   std::copy(frame.begin(), frame.end(), d.begin() + static_cast<ptrdiff_t>(wire::encoded_header_size(h)));
-  DatagramMeta meta;
-  meta.local = it->second.local;
-  meta.peer = it->second.peer;
   ++counters_.data_out;
-  queue(meta, d);
+  queue(it->second.route, d);
   flush();
   return true;
 }
@@ -178,10 +180,7 @@ void Engine::refuse(const DatagramMeta& meta, uint16_t peer_tunnel_id, uint16_t 
   m.result_code = wire::ResultCode{result_code, error, why};
   auto bytes = wire::encode_control(wire::control_header(peer_tunnel_id, 0, 0, 1), m);
   if (!bytes) return;
-  DatagramMeta out;
-  out.local = meta.local;
-  out.peer = meta.peer;
-  queue(out, *bytes);
+  queue(meta, *bytes);  // back the way it came: same addresses, port and VLAN
 }
 
 void Engine::on_sccrq(const DatagramMeta& meta, const wire::Header& h, std::span<const uint8_t> avps,
@@ -224,7 +223,7 @@ void Engine::on_sccrq(const DatagramMeta& meta, const wire::Header& h, std::span
   if (m->tie_breaker) {
     for (auto& [id, e] : tunnels_) {
       Tunnel& ours = *e.tunnel;
-      if (e.peer.addr != meta.peer.addr || ours.state() != TunnelState::kWaitCtlReply) continue;
+      if (e.route.peer.addr != meta.peer.addr || ours.state() != TunnelState::kWaitCtlReply) continue;
       const uint64_t mine = ours.settings().tie_breaker;
       if (mine != 0 && mine < *m->tie_breaker) return;  // ours wins: theirs is dropped silently
       // Theirs is lower, or only they sent one: ours loses. Equal: both lose.
@@ -247,7 +246,7 @@ void Engine::on_sccrq(const DatagramMeta& meta, const wire::Header& h, std::span
     refuse(meta, peer_tunnel, result::kGeneralErrorSee, error_code::kInsufficientResources, "no free tunnel ID");
     return;
   }
-  Tunnel& t = add_tunnel(*id, Role::kLns, *decision.settings, meta.local, meta.peer, now);
+  Tunnel& t = add_tunnel(*id, Role::kLns, *decision.settings, meta, now);
   by_peer_[{meta.peer, peer_tunnel}] = *id;
   t.receive(h, avps, now);
   mark(*id);

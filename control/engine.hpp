@@ -71,16 +71,18 @@ class Engine : public TunnelContext {
   bool send_ppp(const Session& session, std::span<const uint8_t> frame, TimePoint now);
 
   Tunnel* tunnel(uint16_t local_id);
-  // The peer a tunnel talks to (its address and port), or nullptr.
-  const Endpoint* peer_of(uint16_t local_id) const {
+  // How a tunnel reaches its peer: our address and port, the peer's, and
+  // (DPDK) the port, VLAN and worker its datagrams last came in on, which
+  // its own datagrams leave by. nullptr for an unknown tunnel.
+  const DatagramMeta* route_of(uint16_t local_id) const {
     auto it = tunnels_.find(local_id);
-    return it == tunnels_.end() ? nullptr : &it->second.peer;
+    return it == tunnels_.end() ? nullptr : &it->second.route;
   }
   size_t tunnel_count() const { return tunnels_.size(); }
   size_t session_count() const { return session_ids_.live(); }
   template <class F>
   void for_each_tunnel(F&& f) const {
-    for (const auto& [id, e] : tunnels_) f(*e.tunnel, e.local, e.peer);
+    for (const auto& [id, e] : tunnels_) f(*e.tunnel, e.route.local, e.route.peer);
   }
   const EngineCounters& counters() const { return counters_; }
   const IdPool& tunnel_ids() const { return tunnel_ids_; }
@@ -97,7 +99,7 @@ class Engine : public TunnelContext {
  private:
   struct Entry {
     std::unique_ptr<Tunnel> tunnel;
-    Endpoint local, peer;
+    DatagramMeta route;  // local and peer endpoints, port, VLAN, worker
     std::optional<TimePoint> deadline;  // as entered in deadlines_
   };
   using PeerKey = std::pair<Endpoint, uint16_t>;  // peer, its Assigned Tunnel ID
@@ -106,8 +108,7 @@ class Engine : public TunnelContext {
   void on_data(const DatagramMeta& meta, const wire::Header& h, std::span<const uint8_t> payload);
   void refuse(const DatagramMeta& meta, uint16_t peer_tunnel_id, uint16_t result, uint16_t error,
               const std::string& why);
-  Tunnel& add_tunnel(uint16_t id, Role role, const TunnelSettings& s, const Endpoint& local,
-                     const Endpoint& peer, TimePoint now);
+  Tunnel& add_tunnel(uint16_t id, Role role, const TunnelSettings& s, const DatagramMeta& route, TimePoint now);
   void queue(const DatagramMeta& meta, std::span<const uint8_t> bytes);
   void flush();
   void reap(TimePoint now);

@@ -1,8 +1,9 @@
-// l2tpd: the daemon's command line. Socket mode (--socket) runs the whole
-// control plane over a kernel UDP socket; the DPDK data plane is not part
-// of this build yet.
+// l2tpd: the daemon's command line, and the one place that picks and wires
+// the control plane's seams (DESIGN.md "Dependencies"): a kernel UDP
+// socket (--socket), or the DPDK data plane's rings and fast-path tables.
 
 #include <boost/program_options.hpp>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -15,9 +16,12 @@
 #include <system_error>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 #include "control/daemon.hpp"
 #include "control/log.hpp"
+#include "dataplane/dataplane.hpp"
 
 namespace po = boost::program_options;
 using namespace l2tp::control;
@@ -73,6 +77,7 @@ int main(int argc, char** argv) {
   DaemonOptions opt;
   bool socket_mode = false;
   std::string log_level = "info";
+  std::string eal_extra;
   po::options_description desc(
       "Usage: l2tpd [options]\n"
       "An L2TPv2 (RFC 2661) LAC and LNS. Reads an xl2tpd.conf-style configuration and\n"
@@ -83,8 +88,10 @@ int main(int argc, char** argv) {
       "  h CID           hang up a call\n"
       "  d TID|LAC       close a tunnel, or a [lac NAME]'s\n"
       "  o TID|LNS NUM   request an outgoing call (OCRQ)\n"
-      "SIGUSR1 logs every tunnel and call, SIGHUP re-reads the secrets, SIGTERM sends\n"
-      "StopCCN to every tunnel, ends the pppds and exits.\n\nOptions");
+      "SIGUSR1 logs every tunnel and call, SIGHUP re-reads the secrets and the\n"
+      "configuration, SIGTERM sends StopCCN to every tunnel, ends the pppds and exits.\n"
+      "Without --socket the DPDK data plane runs as the config's [dataplane] section\n"
+      "says (eal args, access/core port, access/core address, core next hop, workers).\n\nOptions");
   desc.add_options()
       ("help,h", "show this help")
       ("version,V", "show the version")
@@ -94,6 +101,7 @@ int main(int argc, char** argv) {
       ("pidfile,p", po::value(&opt.pid_file)->default_value(opt.pid_file), "pid file")
       ("foreground,D", po::bool_switch(&opt.foreground), "stay in the foreground, log to stderr")
       ("socket", po::bool_switch(&socket_mode), "socket mode: kernel UDP socket, no DPDK")
+      ("eal", po::value(&eal_extra), "DPDK EAL arguments, after [dataplane] eal args (one string)")
       ("pppd", po::value(&opt.pppd_path)->default_value(opt.pppd_path), "the pppd to start for each call")
       ("log-level", po::value(&log_level)->default_value(log_level), "error, warning, notice, info or debug");
   po::variables_map vm;
@@ -121,12 +129,6 @@ int main(int argc, char** argv) {
     if (log_level == name) lc.level = level, level_ok = true;
   if (!level_ok) {
     std::fprintf(stderr, "l2tpd: --log-level %s: one of error, warning, notice, info, debug\n", log_level.c_str());
-    return 2;
-  }
-  if (!socket_mode) {
-    std::fprintf(stderr,
-                 "l2tpd: this build has no DPDK data plane yet; run with --socket (kernel UDP socket, "
-                 "PPP through the control thread)\n");
     return 2;
   }
   log_init(lc);
@@ -169,20 +171,49 @@ int main(int argc, char** argv) {
     return 1;
   }
   make_parent_dirs(opt.fifo_path);
-  try {
-    Daemon daemon(std::move(*config), std::move(secrets), opt);
-    if (!opt.foreground) {
-      lc.to_syslog = true;
-      log_init(lc);
-      if (::daemon(0, 0) != 0) {
-        LOG_ERROR("cannot detach: %s", std::strerror(errno));
-        return 1;
-      }
+  std::optional<l2tp::dp::DataPlaneConfig> dp_config;
+  if (!socket_mode) {
+    auto r = l2tp::dp::parse_dataplane_config(config->dataplane, l2tp::dp::split_args(eal_extra), config->global.port);
+    if (!r.config) {
+      for (const auto& e : r.errors) std::fprintf(stderr, "l2tpd: %s: %s\n", opt.config_path.c_str(), e.c_str());
+      std::fprintf(stderr, "l2tpd: the DPDK data plane needs a [dataplane] section (see the README), or run "
+                           "with --socket (kernel UDP socket, PPP through the control thread)\n");
+      return 1;
     }
+    dp_config = std::move(r.config);
+  }
+  auto detach = [&]() -> bool {
+    lc.to_syslog = true;
+    log_init(lc);
+    if (::daemon(0, 0) == 0) return true;
+    LOG_ERROR("cannot detach: %s", std::strerror(errno));
+    return false;
+  };
+  try {
+    std::unique_ptr<l2tp::dp::DataPlane> plane;
+    DataPlaneSeams seams;
+    if (dp_config) {
+      // EAL threads do not survive a fork: detach first. And they inherit
+      // the signal mask: block what the daemon's signalfd takes before any
+      // of them starts, or one of them would take SIGTERM and die with it.
+      if (!opt.foreground && !detach()) return 1;
+      sigset_t set;
+      sigemptyset(&set);
+      for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD}) sigaddset(&set, sig);
+      pthread_sigmask(SIG_BLOCK, &set, nullptr);
+      l2tp::dp::init_eal(dp_config->eal_args);
+      plane = std::make_unique<l2tp::dp::DataPlane>(*dp_config);
+      seams.io = &plane->io();
+      seams.fast_path = &plane->fast_path();
+      seams.report = [&plane] { return plane->report(); };
+      seams.fast_path_packets = [&plane](uint16_t sid) { return plane->session_packets(sid); };
+    }
+    Daemon daemon(std::move(*config), std::move(secrets), opt, seams);
+    if (!dp_config && !opt.foreground && !detach()) return 1;
     if (!write_pid_file(opt.pid_file)) LOG_WARN("cannot write pid file %s", opt.pid_file.c_str());
     const int rc = daemon.run();
     unlink(opt.pid_file.c_str());
-    return rc;
+    return rc;  // the Daemon goes first, then the data plane it talked through
   } catch (const std::system_error& e) {
     std::fprintf(stderr, "l2tpd: %s\n", e.what());
     if (e.code().value() == EADDRINUSE)

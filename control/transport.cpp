@@ -175,8 +175,20 @@ void Transport::receive(const wire::Header& header, std::span<const uint8_t> avp
         break;
       }
     }
-    // If no answer carried the acknowledgement, a ZLB will (5.8).
-    if (acked_nr_ != expected_ns_ && !ack_at_) ack_at_ = now + config_.ack_delay;
+    // If no answer carried the acknowledgement, a ZLB will (5.8): after the
+    // ack delay, or at once when half of our Receive Window waits for it.
+    // The peer may have no more than our window outstanding, so a burst
+    // (a LAC placing hundreds of calls after a restart: ICCNs, which get no
+    // answer) would otherwise stall for the delay every window's worth.
+    if (acked_nr_ != expected_ns_) {
+      const uint16_t owed = static_cast<uint16_t>(expected_ns_ - acked_nr_);
+      if (owed >= std::max<uint16_t>(1, config_.receive_window / 2)) {
+        ++counters_.zlb_window_half;
+        send_zlb(now);
+      } else if (!ack_at_) {
+        ack_at_ = now + config_.ack_delay;
+      }
+    }
     return;
   }
   if (seq_before(ns, expected_ns_)) {

@@ -52,6 +52,7 @@ struct TransportCounters {
   uint64_t sent = 0;             // first transmissions
   uint64_t retransmitted = 0;
   uint64_t zlb_sent = 0;
+  uint64_t zlb_window_half = 0;  // of those, sent at once: half our window awaited an ack
   uint64_t received = 0;         // messages with AVPs, accepted in order
   uint64_t zlb_received = 0;
   uint64_t duplicates = 0;       // already delivered: dropped, re-acknowledged

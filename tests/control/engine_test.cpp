@@ -3,6 +3,7 @@
 // mode; two engines on the simulated network.
 
 #include "control/engine.hpp"
+#include "control/fast_path_handoff.hpp"
 
 #include <gtest/gtest.h>
 
@@ -27,6 +28,7 @@ class SimIo : public DatagramIo {
     for (const auto& d : batch) {
       EXPECT_EQ(d.meta.local, node_ == 0 ? kA : kB);
       sent.emplace_back(d.data.begin(), d.data.end());
+      metas.push_back(d.meta);
       net_.send(node_, d.meta.peer == kA ? 0 : 1, d.data);
       ++counters_.tx_datagrams;
     }
@@ -36,6 +38,7 @@ class SimIo : public DatagramIo {
   int wait_fd() const override { return -1; }
   const IoCounters& counters() const override { return counters_; }
   std::vector<std::vector<uint8_t>> sent;
+  std::vector<DatagramMeta> metas;
 
  private:
   SimNet& net_;
@@ -72,8 +75,9 @@ class Pair {
         a(io_a, rec_a, std::move(lac_policy), {}, 1),
         b(io_b, rec_b, std::move(lns_policy), lns_limits, 2) {
     net.attach(0, [this](int, std::span<const uint8_t> d, TimePoint now) { a.on_datagram({kA, kB}, d, now); });
-    net.attach(1, [this](int, std::span<const uint8_t> d, TimePoint now) { b.on_datagram({kB, kA}, d, now); });
+    net.attach(1, [this](int, std::span<const uint8_t> d, TimePoint now) { b.on_datagram(b_in, d, now); });
   }
+  DatagramMeta b_in{kB, kA};  // how the LNS's datagrams arrive (port, VLAN, worker)
   template <class Pred>
   bool run_until(Pred pred, Duration limit) {
     const TimePoint end = net.now() + limit;
@@ -111,6 +115,28 @@ TEST(Engine, TunnelAndCallComeUpAndPppFramesFlowInSocketMode) {
   EXPECT_EQ(p.b.counters().data_in, 1u);
   EXPECT_EQ(p.b.tunnel_count(), 1u);
   EXPECT_EQ(p.b.session_count(), 1u);
+}
+
+TEST(Engine, EverythingForATunnelLeavesByThePortAndVlanItsPeerCameInOn) {
+  Pair p;
+  p.b_in.port_id = 3;
+  p.b_in.vlan = 100;
+  p.b_in.worker = 1;
+  Tunnel* t = p.a.open_tunnel(kA, kB, {}, p.now());
+  ASSERT_TRUE(p.run_until([&] { return p.rec_b.tunnels_up == 1; }, 10s));
+  ASSERT_NE(t->place_call("", p.now()), nullptr);
+  ASSERT_TRUE(p.run_until([&] { return p.rec_b.sessions_up == 1; }, 10s));
+  ASSERT_TRUE(p.b.send_ppp(*p.rec_b.last_session, std::vector<uint8_t>{0xff, 0x03, 0xc0, 0x21}, p.now()));
+  ASSERT_FALSE(p.io_b.metas.empty());
+  for (const DatagramMeta& m : p.io_b.metas) {  // SCCRP, ICRP, ZLBs and the data message
+    EXPECT_EQ(m.port_id, 3);
+    EXPECT_EQ(m.vlan, 100);
+    EXPECT_EQ(m.worker, 1);
+  }
+  const auto route = p.b.route_of(p.rec_b.last_session->tunnel().local_id());
+  ASSERT_NE(route, nullptr);
+  EXPECT_EQ(route->peer, kA);
+  EXPECT_EQ(route->vlan, 100);
 }
 
 TEST(Engine, RetransmittedSccrqReachesTheSameTunnel) {
@@ -223,3 +249,109 @@ TEST(Engine, ReplyFromAnotherPeerPortIsAccepted) {
 }
 
 }  // namespace
+
+// ---- the fast-path handoff, on a call the Engine brought up ---------------
+
+namespace {
+
+struct RecordingFastPath : FastPath {
+  std::vector<FastPathEntry> published;
+  std::vector<uint16_t> withdrawn;
+  uint32_t refuse_subscriber = 0;  // publish fails for this address
+  bool publish(const FastPathEntry& e) override {
+    if (e.subscriber_addr != 0 && e.subscriber_addr == refuse_subscriber) return false;
+    published.push_back(e);
+    return true;
+  }
+  bool withdraw(uint16_t sid) override {
+    withdrawn.push_back(sid);
+    return true;
+  }
+};
+
+struct HandoffCall {
+  Pair p;
+  RecordingFastPath fp;
+  FastPathHandoff handoff{fp};
+  const Session* lns_session = nullptr;
+  HandoffCall() {
+    p.b_in.port_id = 1;
+    p.b_in.vlan = 7;
+    p.b_in.worker = 1;
+    Tunnel* t = p.a.open_tunnel(kA, kB, {}, p.now());
+    EXPECT_TRUE(p.run_until([&] { return p.rec_b.tunnels_up == 1; }, 10s));
+    t->place_call("", p.now());
+    EXPECT_TRUE(p.run_until([&] { return p.rec_b.sessions_up == 1; }, 10s));
+    lns_session = p.rec_b.last_session;
+    handoff.session_up(*lns_session, *p.b.route_of(lns_session->tunnel().local_id()));
+  }
+};
+
+PppLinkState ipcp(uint32_t peer) {
+  PppLinkState s;
+  s.lcp_up = s.ipcp_up = true;
+  s.peer_ipv4 = peer;
+  s.local_ipv4 = ipv4(10, 9, 0, 1);
+  return s;
+}
+
+}  // namespace
+
+TEST(FastPathHandoff, EstablishedCallIsPublishedWithItsRouteAndNoSubscriberYet) {
+  HandoffCall c;
+  ASSERT_EQ(c.fp.published.size(), 1u);
+  const FastPathEntry& e = c.fp.published[0];
+  EXPECT_EQ(e.local_session_id, c.lns_session->local_id());
+  EXPECT_EQ(e.local_tunnel_id, c.lns_session->tunnel().local_id());
+  EXPECT_EQ(e.peer_session_id, c.lns_session->peer_id());
+  EXPECT_EQ(e.peer_tunnel_id, c.lns_session->tunnel().peer_id());
+  EXPECT_EQ(e.local, kB);
+  EXPECT_EQ(e.peer, kA);
+  EXPECT_EQ(e.access_port, 1);
+  EXPECT_EQ(e.vlan, 7);
+  EXPECT_EQ(e.owner_worker, 1);
+  EXPECT_EQ(e.subscriber_addr, 0u);  // PPP all to the control thread until IPCP
+  EXPECT_FALSE(e.sequenced);
+}
+
+TEST(FastPathHandoff, IpcpUpPutsTheSubscriberInTheFastPathAndDownTakesItOut) {
+  HandoffCall c;
+  const uint16_t sid = c.lns_session->local_id();
+  c.handoff.link_event(sid, PppEvent::kLcpUp, PppLinkState{});
+  EXPECT_EQ(c.fp.published.size(), 1u);  // LCP alone changes nothing
+  c.handoff.link_event(sid, PppEvent::kIpcpUp, ipcp(ipv4(10, 9, 0, 10)));
+  ASSERT_EQ(c.fp.published.size(), 2u);
+  EXPECT_EQ(c.fp.published[1].subscriber_addr, ipv4(10, 9, 0, 10));
+  EXPECT_EQ(c.fp.published[1].local_session_id, sid);
+  c.handoff.link_event(sid, PppEvent::kIpcpDown, PppLinkState{});
+  ASSERT_EQ(c.fp.published.size(), 3u);
+  EXPECT_EQ(c.fp.published[2].subscriber_addr, 0u);
+  c.handoff.link_event(sid, PppEvent::kLcpDown, PppLinkState{});  // already out: nothing again
+  EXPECT_EQ(c.fp.published.size(), 3u);
+  c.handoff.session_down(sid);
+  EXPECT_EQ(c.fp.withdrawn, std::vector<uint16_t>{sid});
+  EXPECT_EQ(c.handoff.sessions(), 0u);
+  EXPECT_EQ(c.handoff.counters().fast, 1u);
+  EXPECT_EQ(c.handoff.counters().slow, 1u);
+}
+
+TEST(FastPathHandoff, RefusedAddressStaysOnTheSlowPathAndIsCounted) {
+  HandoffCall c;
+  const uint16_t sid = c.lns_session->local_id();
+  c.fp.refuse_subscriber = ipv4(10, 9, 0, 10);  // another session holds it
+  c.handoff.link_event(sid, PppEvent::kIpcpUp, ipcp(ipv4(10, 9, 0, 10)));
+  EXPECT_EQ(c.handoff.entry(sid)->subscriber_addr, 0u);
+  EXPECT_EQ(c.handoff.counters().refused, 1u);
+  EXPECT_EQ(c.handoff.counters().fast, 0u);
+}
+
+TEST(FastPathHandoff, EventsForUnknownSessionsAndDoubleWithdrawalsDoNothing) {
+  HandoffCall c;
+  c.handoff.link_event(4242, PppEvent::kIpcpUp, ipcp(ipv4(10, 9, 0, 11)));
+  c.handoff.session_down(4242);
+  EXPECT_EQ(c.fp.published.size(), 1u);
+  EXPECT_TRUE(c.fp.withdrawn.empty());
+  c.handoff.session_down(c.lns_session->local_id());
+  c.handoff.session_down(c.lns_session->local_id());
+  EXPECT_EQ(c.fp.withdrawn.size(), 1u);
+}

@@ -268,6 +268,22 @@ TEST(Transport, ZlbGoesOutAfterTheAckDelayWhenNothingElseDoes) {
   EXPECT_EQ(l.t.counters().zlb_sent, 1u);
 }
 
+TEST(Transport, ZlbGoesOutAtOnceWhenHalfOurReceiveWindowAwaitsAnAck) {
+  TransportConfig c;
+  c.receive_window = 4;  // xl2tpd's and our default "tunnel rws"
+  std::vector<std::vector<uint8_t>> out;
+  Transport t(c, [&](std::span<const uint8_t> d) { out.emplace_back(d.begin(), d.end()); },
+              [](const Header&, std::span<const uint8_t>) {});
+  const TimePoint now{};
+  t.receive(l2tp::wire::control_header(1, 0, 0, 0), payload(1), now);
+  EXPECT_TRUE(out.empty());  // one owed: the ack may wait for an answer
+  t.receive(l2tp::wire::control_header(1, 0, 1, 0), payload(2), now);
+  ASSERT_EQ(out.size(), 1u);  // two owed of a window of four: at once
+  EXPECT_EQ(l2tp::wire::decode_header(out[0]).value().nr, 2);
+  EXPECT_EQ(t.counters().zlb_window_half, 1u);
+  EXPECT_EQ(t.next_deadline(), std::nullopt);  // no delayed ack left pending
+}
+
 TEST(Transport, AnAckForWhatWasNeverSentIsIgnored) {
   Lone l;
   ASSERT_TRUE(l.t.send(0, payload(1), TimePoint{}));

@@ -8,33 +8,12 @@
 # Prints PASS:/FAIL: lines for tests/run; cleans up even when it fails.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-L2TPD=${BUILD_DIR:-build/gcc}/control/l2tpd
 # shellcheck source=tests/integration/lib.bash
 source tests/integration/lib.bash  # the cwd is the repo root
 
-fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1${2:+: $2}"; fails=$((fails + 1)); }
-[[ -x $L2TPD ]] || { fail "config reload" "$L2TPD not built"; exit 1; }
-
-W=$(mktemp -d /tmp/l2tp-reload.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  if [[ ${KEEP:-0} == 1 ]]; then echo "logs kept in $W"; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-pppd_standin "$W/pppd"
+loopback_setup config-reload
 
 PORT=$((20000 + ($$ * 11) % 20000))
-start() {  # NAME CONF
-  PPPD_ARGV_LOG="$W/$1.pppd" "$L2TPD" --socket -D -c "$2" -s /dev/null -C "$W/$1.ctl" -p "$W/$1.pid" \
-    --pppd "$W/pppd" --log-level debug >"$W/$1.log" 2>&1 &
-  PIDS+=($!)
-  disown
-  wait_log "$W/$1.log" "listening on" 5
-}
-count() { grep -Ec -- "$2" "$1" 2>/dev/null; }
 
 lns_conf() {  # RANGE [EXTRA GLOBAL LINE]
   cat <<CONF
@@ -56,8 +35,8 @@ listen-addr = 127.0.0.1
 port = $((PORT + 1))
 CONF
 
-start lns "$W/lns.conf" || { fail "config reload: start the LNS" "$(tail -2 "$W/lns.log")"; exit 1; }
-start lac "$W/lac.conf" || { fail "config reload: start the LAC" "$(tail -2 "$W/lac.log")"; exit 1; }
+start_l2tpd lns "$W/lns.conf" || { fail "config reload: start the LNS" "$(tail -2 "$W/lns.log")"; exit 1; }
+start_l2tpd lac "$W/lac.conf" || { fail "config reload: start the LAC" "$(tail -2 "$W/lac.log")"; exit 1; }
 
 # A [lac] with autodial appears in the LAC's file: SIGHUP dials it.
 cat >>"$W/lac.conf" <<CONF

@@ -10,32 +10,12 @@
 # Prints PASS:/FAIL: lines for tests/run; cleans up even when it fails.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-L2TPD=${BUILD_DIR:-build/gcc}/control/l2tpd
 # shellcheck source=tests/integration/lib.bash
 source tests/integration/lib.bash  # the cwd is the repo root
 
-fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1${2:+: $2}"; fails=$((fails + 1)); }
-[[ -x $L2TPD ]] || { fail "idle timeout" "$L2TPD not built"; exit 1; }
-
-W=$(mktemp -d /tmp/l2tp-idle.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  if [[ ${KEEP:-0} == 1 ]]; then echo "logs kept in $W"; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-pppd_standin "$W/pppd"
+loopback_setup idle-timeout
 
 PORT=$((20000 + ($$ * 13) % 20000))
-start() {  # NAME CONF
-  PPPD_ARGV_LOG="$W/$1.pppd" "$L2TPD" --socket -D -c "$2" -s /dev/null -C "$W/$1.ctl" -p "$W/$1.pid" \
-    --pppd "$W/pppd" --log-level debug >"$W/$1.log" 2>&1 &
-  PIDS+=($!)
-  disown
-  wait_log "$W/$1.log" "listening on" 5
-}
 
 printf '# subscribers idle for 2 s are hung up\nnoauth\nidle 2\n' >"$W/options.lns"
 cat >"$W/lns.conf" <<CONF
@@ -58,8 +38,8 @@ lns = 127.0.0.2:$PORT
 autodial = yes
 CONF
 
-start lns "$W/lns.conf" || { fail "idle timeout: start the LNS" "$(tail -2 "$W/lns.log")"; exit 1; }
-start lac "$W/lac.conf" || { fail "idle timeout: start the LAC" "$(tail -2 "$W/lac.log")"; exit 1; }
+start_l2tpd lns "$W/lns.conf" || { fail "idle timeout: start the LNS" "$(tail -2 "$W/lns.log")"; exit 1; }
+start_l2tpd lac "$W/lac.conf" || { fail "idle timeout: start the LAC" "$(tail -2 "$W/lac.log")"; exit 1; }
 if wait_log "$W/lns.pppd" "file $W/options\.lns idle 0 /dev/pts/[0-9]+$" 5 &&
    wait_log "$W/lns.log" "idle 2 s \(from $W/options\.lns\) is enforced by l2tpd" 5; then
   pass "idle timeout: pppd gets idle 0 after the options file, and the daemon says it enforces idle 2"

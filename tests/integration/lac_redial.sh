@@ -8,37 +8,12 @@
 # Prints PASS:/FAIL:/SKIP: lines for tests/run; cleans up by PID.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-L2TPD=${BUILD_DIR:-build/gcc}/control/l2tpd
 # shellcheck source=tests/integration/lib.bash
 source tests/integration/lib.bash  # the cwd is the repo root
 
-fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1${2:+: $2}"; fails=$((fails + 1)); }
-[[ -x $L2TPD ]] || { fail "lac redial" "$L2TPD not built"; exit 1; }
-
-W=$(mktemp -d /tmp/l2tp-redial.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  if [[ ${KEEP:-0} == 1 ]]; then echo "logs kept in $W"; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-pppd_standin "$W/pppd"
+loopback_setup lac-redial
 
 PORT=$((20000 + ($$ * 7) % 20000))
-start() {  # NAME CONF
-  "$L2TPD" --socket -D -c "$2" -s /dev/null -C "$W/$1.ctl" -p "$W/$1.pid" --pppd "$W/pppd" --log-level debug >"$W/$1.log" 2>&1 &
-  PIDS+=($!)
-  disown
-  wait_log "$W/$1.log" "listening on" 5
-}
-count() { grep -Ec -- "$2" "$1" 2>/dev/null; }
-# wait_count FILE REGEX N: until FILE has N lines matching REGEX (5 s).
-wait_count() {
-  for _ in $(seq 50); do (($(count "$1" "$2") >= $3)) && return 0; sleep 0.1; done
-  return 1
-}
 
 cat >"$W/lns.conf" <<CONF
 [global]
@@ -63,8 +38,8 @@ redial timeout = 1
 max redials = 2
 CONF
 
-start lns "$W/lns.conf" || { fail "lac redial: start the LNS" "$(tail -2 "$W/lns.log")"; exit 1; }
-start lac "$W/lac.conf" || { fail "lac redial: start the LAC" "$(tail -2 "$W/lac.log")"; exit 1; }
+start_l2tpd lns "$W/lns.conf" || { fail "lac redial: start the LNS" "$(tail -2 "$W/lns.log")"; exit 1; }
+start_l2tpd lac "$W/lac.conf" || { fail "lac redial: start the LAC" "$(tail -2 "$W/lac.log")"; exit 1; }
 if ! wait_log "$W/lac.log" "session [0-9]+ up"; then
   fail "lac redial: autodial brings the call up" "$(tail -2 "$W/lac.log")"
   exit 1

@@ -24,6 +24,51 @@ STUB
   chmod +x "$1"
 }
 
+# The loopback scripts' common frame (lac_redial, config_reload,
+# idle_timeout, call_churn): PASS/FAIL bookkeeping, a work folder and the
+# processes to kill, cleaned up on any exit (KEEP=1 keeps the logs), the
+# pppd stand-in, and our daemon started in the foreground.
+fails=0
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1${2:+: $2}"; fails=$((fails + 1)); }
+
+# loopback_setup NAME: W (the work folder), PIDS, the EXIT trap, $W/pppd.
+# Exits with a FAIL line when l2tpd is not built.
+loopback_setup() {
+  L2TPD=${BUILD_DIR:-build/gcc}/control/l2tpd
+  [[ -x $L2TPD ]] || { fail "$1" "$L2TPD not built"; exit 1; }
+  W=$(mktemp -d "/tmp/l2tp-$1.XXXXXX")
+  PIDS=()
+  trap loopback_cleanup EXIT
+  pppd_standin "$W/pppd"
+}
+loopback_cleanup() {
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  if [[ ${KEEP:-0} == 1 ]]; then echo "logs kept in $W"; else rm -rf "$W"; fi
+}
+
+# start_l2tpd NAME CONF: our daemon with $W/NAME.{ctl,pid,log}, the pppd
+# stand-in recording into $W/NAME.pppd; true once it listens.
+start_l2tpd() {
+  # Emptied before the start, not by the background job's redirection: else
+  # wait_log may match a previous run's line (and a FIFO write then block
+  # on that daemon's stale FIFO).
+  : >"$W/$1.log"
+  PPPD_ARGV_LOG="$W/$1.pppd" "$L2TPD" --socket -D -c "$2" -s /dev/null -C "$W/$1.ctl" -p "$W/$1.pid" \
+    --pppd "$W/pppd" --log-level debug >>"$W/$1.log" 2>&1 &
+  PIDS+=($!)
+  disown
+  wait_log "$W/$1.log" "listening on" 5
+}
+
+# count FILE REGEX: matching lines. wait_count FILE REGEX N [SECONDS].
+count() { grep -Ec -- "$2" "$1" 2>/dev/null; }
+wait_count() {
+  local deadline=$((SECONDS + ${4:-10}))
+  while ((SECONDS < deadline)); do (($(count "$1" "$2") >= $3)) && return 0; sleep 0.1; done
+  return 1
+}
+
 # netns_pair NS_A NS_B DEV_A DEV_B: two network namespaces joined by a veth
 # pair, 192.0.2.1/24 on DEV_A in NS_A and 192.0.2.2/24 on DEV_B in NS_B
 # (RFC 5737 TEST-NET-1), loopbacks up. False when any step fails.

@@ -20,10 +20,9 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 PPP_PEER=$ROOT/${BUILD_DIR:-build/gcc}/tests/ppp-peer
 L2TPD=$ROOT/${BUILD_DIR:-build/gcc}/control/l2tpd
+# shellcheck source=tests/integration/lib.bash
+source tests/integration/lib.bash  # the cwd is the repo root: pass, fail, wait_log...
 
-fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1${2:+: $2}"; fails=$((fails + 1)); }
 skip_all() { echo "SKIP: ppp ping: $1"; echo "*** ppp_ping.sh SKIPPED: $1 ***" >&2; exit 0; }
 
 [[ $EUID -eq 0 ]] || skip_all "needs root (network namespaces, mount namespaces, TUN)"
@@ -34,9 +33,6 @@ command -v ping >/dev/null || skip_all "ping is not installed (tools/setup-deps 
 [[ -c /dev/net/tun ]] || skip_all "/dev/net/tun is missing: no TUN in this kernel or container"
 [[ -x $PPP_PEER ]] || { fail "ppp ping" "$PPP_PEER not built"; exit 1; }
 [[ -x $L2TPD ]] || { fail "ppp ping" "$L2TPD not built"; exit 1; }
-
-# shellcheck source=tests/integration/lib.bash
-source tests/integration/lib.bash  # the cwd is the repo root
 
 W=$(mktemp -d /tmp/l2tp-ppp-ping.XXXXXX)
 NS_A=l2pa$$ NS_B=l2pb$$

@@ -1,0 +1,63 @@
+#pragma once
+// Sorting a received packet (DESIGN.md "Packet paths"): fast-path data,
+// control-bound, or a counted drop. Classification reads headers only; it
+// changes nothing, so a packet punted to the control thread arrives as it
+// came off the wire.
+
+#include <cstdint>
+
+#include <rte_byteorder.h>
+
+#include "dataplane/counters.hpp"
+#include "dataplane/session_table.hpp"
+
+struct rte_mbuf;
+
+namespace l2tp::dp {
+
+enum class Verdict : uint8_t {
+  kFast,     // take the fast path (decap or encap)
+  kControl,  // hand the frame to the control thread
+  kDrop,     // count the Drop reason and free
+};
+
+// Where the subscriber's IPv4 packet starts in an upstream frame.
+struct UpstreamPacket {
+  const Session* session = nullptr;
+  uint16_t inner_offset = 0;  // from the start of the frame
+  uint16_t inner_len = 0;     // PPP information bytes (Length or UDP bounded)
+};
+
+// Access side: Ethernet [+802.1Q] / IPv4 / UDP / L2TP / PPP.
+// - ARP and L2TP control messages (T=1): kControl.
+// - Data for a session we know and own, PPP protocol IPv4, session in the
+//   fast path: kFast with `out` filled.
+// - Data with any other PPP protocol (LCP, IPCP, PAP, CHAP, CCP, IPv6...)
+//   or for a known session not in the fast path: kControl.
+// - Anything malformed, or data for an unknown tunnel/session/peer: kDrop
+//   with `drop` set.
+// worker is the caller's worker ID: data of a session another worker owns
+// is kNotOwner (only the owner writes a session's state).
+Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t worker,
+                          UpstreamPacket& out, Drop& drop);
+
+// The Session ID of what looks like an L2TP data message, or 0: a cheap
+// look at fixed offsets, bounds-checked but not validating, so that the
+// worker can prefetch the session of every packet of a burst before
+// classify_upstream() needs it (the session entries of 60000 subscribers
+// do not fit in the L2; one miss per packet, overlapped across the burst).
+uint16_t upstream_session_hint(const rte_mbuf* m);
+
+// A core-side IPv4 packet headed for a subscriber.
+struct DownstreamPacket {
+  rte_be32_t dst = 0;     // the subscriber address, network order
+  uint16_t l2_len = 0;    // Ethernet [+802.1Q]
+  uint16_t ip_len = 0;    // IPv4 total length
+};
+
+// Core side: Ethernet [+802.1Q] / IPv4. ARP: kControl; IPv4 with a sane
+// header: kFast (the subscriber lookup is done in bulk by the caller);
+// anything else: kDrop.
+Verdict classify_downstream(const rte_mbuf* m, DownstreamPacket& out, Drop& drop);
+
+}  // namespace l2tp::dp

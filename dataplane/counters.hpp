@@ -1,0 +1,59 @@
+#pragma once
+// Per-worker counters (DESIGN.md: every drop has a counter). One
+// WorkerCounters per worker, cache-line aligned so that no two workers
+// write the same line; only the owning worker writes it, readers sum them.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include <rte_common.h>
+
+namespace l2tp::dp {
+
+// Why a packet was dropped. Keep drop_name() in step.
+enum class Drop : uint8_t {
+  kRunt,             // shorter than the headers it claims
+  kNotIpv4,          // neither IPv4 nor ARP (outer, or on the core side)
+  kIpv4Header,       // outer IPv4: version, IHL or total length wrong
+  kIpv4Fragment,     // outer IPv4 fragment: no reassembly on the fast path
+  kNotL2tp,          // IPv4 but not UDP to or from port 1701
+  kUdpLength,        // UDP length disagrees with the IPv4 total length
+  kL2tpVersion,      // RFC 2661 3.1: version other than 2 is discarded silently
+  kL2tpHeader,       // truncated header, Length field or offset beyond the datagram
+  kUnknownSession,   // T=0 for a tunnel/session/peer we do not know
+  kPppHeader,        // empty PPP frame or an invalid protocol field (RFC 1661 2)
+  kInnerIpv4Header,  // the subscriber's IPv4 header is malformed
+  kSpoofedSource,    // inner source is not the session's subscriber address
+  kTtlExceeded,      // TTL would reach 0 (no ICMP from the fast path)
+  kNoSubscriber,     // downstream destination is no fast-path subscriber
+  kNotOwner,         // the session belongs to another worker
+  kNoHeadroom,       // the mbuf cannot take the outer headers
+  kTooBig,           // with the outer headers it would exceed 65535 octets
+  kControlRingFull,  // the ring to the control thread is full
+  kTxFull,           // the port did not take the packet
+  kCount
+};
+inline constexpr size_t kDropCount = static_cast<size_t>(Drop::kCount);
+
+const char* drop_name(Drop drop);
+
+struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
+  uint64_t rx_access = 0;     // packets received on the access port
+  uint64_t rx_core = 0;       // packets received on the core port
+  uint64_t decap = 0;         // subscriber IPv4 sent to the core port
+  uint64_t encap = 0;         // subscriber IPv4 sent to the access port
+  uint64_t to_control = 0;    // enqueued to the control thread
+  uint64_t from_control = 0;  // dequeued from the control thread
+  uint64_t tx_access = 0;     // accepted by the access port
+  uint64_t tx_core = 0;       // accepted by the core port
+  uint64_t idle_sleeps = 0;
+  std::array<uint64_t, kDropCount> drops{};
+
+  void count(Drop drop) { ++drops[static_cast<size_t>(drop)]; }
+  uint64_t dropped(Drop drop) const { return drops[static_cast<size_t>(drop)]; }
+  uint64_t dropped_total() const;
+  WorkerCounters& operator+=(const WorkerCounters& other);
+};
+
+}  // namespace l2tp::dp

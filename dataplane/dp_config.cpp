@@ -1,0 +1,143 @@
+#include "dataplane/dp_config.hpp"
+
+#include <charconv>
+#include <sstream>
+
+#include "control/net.hpp"
+
+namespace l2tp::dp {
+
+namespace {
+
+template <class T>
+std::optional<T> number(const std::string& v, T max) {
+  T n{};
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size() || n > max) return std::nullopt;
+  return n;
+}
+
+std::optional<uint32_t> address(const std::string& v) {
+  auto e = control::parse_endpoint(v);
+  if (!e || v.find(':') != std::string::npos) return std::nullopt;
+  return e->addr;
+}
+
+// "a.b.c.d/len" (len 0..32; without it, /32 is refused: a subnet is needed
+// to tell on-link neighbours from the rest).
+bool prefix_address(const std::string& v, uint32_t& addr, uint8_t& prefix) {
+  const auto slash = v.find('/');
+  if (slash == std::string::npos) return false;
+  auto a = address(v.substr(0, slash));
+  auto p = number<unsigned>(v.substr(slash + 1), 32);
+  if (!a || !p) return false;
+  addr = *a;
+  prefix = static_cast<uint8_t>(*p);
+  return true;
+}
+
+std::optional<std::array<uint8_t, 6>> mac(const std::string& v) {
+  // Exactly "hh:hh:hh:hh:hh:hh".
+  std::array<uint8_t, 6> m{};
+  if (v.size() != 17) return std::nullopt;
+  for (size_t i = 0; i < 6; ++i) {
+    if (i > 0 && v[i * 3 - 1] != ':') return std::nullopt;
+    const char* first = v.data() + i * 3;
+    unsigned x = 0;
+    auto [end, ec] = std::from_chars(first, first + 2, x, 16);
+    if (ec != std::errc() || end != first + 2) return std::nullopt;
+    m[i] = static_cast<uint8_t>(x);
+  }
+  return m;
+}
+
+std::optional<bool> boolean(const std::string& v) {
+  if (v == "yes" || v == "y" || v == "true") return true;
+  if (v == "no" || v == "n" || v == "false") return false;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<std::string> split_args(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+DataPlaneConfigResult parse_dataplane_config(const std::map<std::string, std::string>& section,
+                                             const std::vector<std::string>& extra_eal, uint16_t l2tp_port) {
+  DataPlaneConfigResult r;
+  DataPlaneConfig c;
+  c.l2tp_port = l2tp_port;
+  bool have_access = false, have_core = false, have_hop = false, have_core_port = false;
+  auto bad = [&](const std::string& key, const std::string& value, const std::string& why) {
+    r.errors.push_back("[dataplane] \"" + key + "\": \"" + value + "\": " + why);
+  };
+  for (const auto& [key, value] : section) {
+    if (key == "eal args") {
+      c.eal_args = split_args(value);
+    } else if (key == "access port" || key == "core port") {
+      auto p = number<unsigned>(value, 65535);
+      if (!p) {
+        bad(key, value, "a DPDK port ID (0-65535)");
+        continue;
+      }
+      (key == "access port" ? c.access_port : c.core_port) = static_cast<uint16_t>(*p);
+      if (key == "core port") have_core_port = true;
+    } else if (key == "access address") {
+      have_access = prefix_address(value, c.access_addr, c.access_prefix);
+      if (!have_access) bad(key, value, "an IPv4 address with its prefix length, as 192.0.2.2/24");
+    } else if (key == "core address") {
+      have_core = prefix_address(value, c.core_addr, c.core_prefix);
+      if (!have_core) bad(key, value, "an IPv4 address with its prefix length, as 198.51.100.1/24");
+    } else if (key == "access gateway" || key == "core next hop") {
+      auto a = address(value);
+      if (!a) {
+        bad(key, value, "an IPv4 address");
+        continue;
+      }
+      (key == "access gateway" ? c.access_gateway : c.core_next_hop) = *a;
+      if (key == "core next hop") have_hop = true;
+    } else if (key == "core next hop mac") {
+      c.core_next_hop_mac = mac(value);
+      if (!c.core_next_hop_mac) bad(key, value, "a MAC address, as 02:00:00:00:00:01");
+    } else if (key == "workers") {
+      auto n = number<unsigned>(value, 64);
+      if (!n || *n == 0) bad(key, value, "1 to 64 worker lcores");
+      else c.workers = *n;
+    } else if (key == "mbufs") {
+      auto n = number<unsigned>(value, 1u << 24);
+      if (!n || *n < 1024) bad(key, value, "1024 or more");
+      else c.mbufs = *n;
+    } else if (key == "ring size") {
+      auto n = number<unsigned>(value, 1u << 20);
+      if (!n || *n < 64 || (*n & (*n - 1)) != 0) bad(key, value, "a power of two, 64 or more");
+      else c.ring_size = *n;
+    } else if (key == "max subscribers") {
+      auto n = number<uint32_t>(value, 1u << 24);
+      if (!n || *n == 0) bad(key, value, "1 or more");
+      else c.max_subscribers = *n;
+    } else if (key == "idle sleep") {
+      auto b = boolean(value);
+      if (!b) bad(key, value, "yes or no");
+      else c.idle_sleep = *b;
+    } else {
+      bad(key, value, "unknown key (see dataplane/dp_config.hpp or the README)");
+    }
+  }
+  if (!have_core_port) c.core_port = c.access_port;
+  if (!have_access && !section.count("access address")) r.errors.push_back("[dataplane] \"access address\" is required");
+  if (!have_core && !section.count("core address")) r.errors.push_back("[dataplane] \"core address\" is required");
+  if (!have_hop && !section.count("core next hop")) r.errors.push_back("[dataplane] \"core next hop\" is required");
+  if (have_core && have_hop && !c.on_core_subnet(c.core_next_hop))
+    r.errors.push_back("[dataplane] \"core next hop\" is not on the core address's subnet");
+  if (have_access && c.access_gateway && !c.on_access_subnet(c.access_gateway))
+    r.errors.push_back("[dataplane] \"access gateway\" is not on the access address's subnet");
+  c.eal_args.insert(c.eal_args.end(), extra_eal.begin(), extra_eal.end());
+  if (r.errors.empty()) r.config = std::move(c);
+  return r;
+}
+
+}  // namespace l2tp::dp

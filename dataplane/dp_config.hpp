@@ -1,0 +1,72 @@
+#pragma once
+// The [dataplane] section of the configuration file (control/config.cpp
+// keeps it as a map of lower-cased keys; this is where its keys mean
+// something). No DPDK here: it is parsed before the EAL starts.
+//
+//   [dataplane]
+//   eal args = -l 0-1 --no-huge -m 512 --no-shconf --vdev=net_af_packet0,iface=eth1
+//   access port = 0                  DPDK port ID facing the LACs
+//   access address = 192.0.2.2/24    our L2TP address there (and its subnet)
+//   access gateway = 192.0.2.254     optional: LACs beyond the subnet
+//   core port = 1                    facing the Internet (may be the access port)
+//   core address = 198.51.100.1/24   ours on the core side (ARP, ping)
+//   core next hop = 198.51.100.254   where subscriber traffic is routed
+//   core next hop mac = 02:..:01     optional: skip ARP for the next hop
+//   workers = 1                      worker lcores (after the main lcore)
+//   mbufs = 16383                    mbuf pool size
+//   ring size = 4096                 each control<->worker ring
+//   max subscribers = 65536
+//   idle sleep = yes                 idle workers back off (no: benchmarks)
+//
+// Invariant: addresses in host byte order.
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace l2tp::dp {
+
+struct DataPlaneConfig {
+  std::vector<std::string> eal_args;  // without argv[0]
+  uint16_t access_port = 0;
+  uint32_t access_addr = 0;
+  uint8_t access_prefix = 24;
+  uint32_t access_gateway = 0;  // 0: none
+  uint16_t core_port = 0;
+  uint32_t core_addr = 0;
+  uint8_t core_prefix = 24;
+  uint32_t core_next_hop = 0;
+  std::optional<std::array<uint8_t, 6>> core_next_hop_mac;
+  uint16_t l2tp_port = 1701;  // [global] port
+  unsigned workers = 1;
+  unsigned mbufs = 16383;
+  unsigned ring_size = 4096;
+  uint32_t max_subscribers = 65536;
+  bool idle_sleep = true;
+
+  bool on_access_subnet(uint32_t a) const { return same_subnet(a, access_addr, access_prefix); }
+  bool on_core_subnet(uint32_t a) const { return same_subnet(a, core_addr, core_prefix); }
+  static bool same_subnet(uint32_t a, uint32_t b, uint8_t prefix) {
+    const uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
+    return (a & mask) == (b & mask);
+  }
+};
+
+struct DataPlaneConfigResult {
+  std::optional<DataPlaneConfig> config;
+  std::vector<std::string> errors;  // "[dataplane] KEY: VALUE: why", all of them
+};
+
+// Reads the section; extra_eal (from the command line) is appended to
+// "eal args". Missing required keys (access address, core address, core
+// next hop) and unknown keys are errors.
+DataPlaneConfigResult parse_dataplane_config(const std::map<std::string, std::string>& section,
+                                             const std::vector<std::string>& extra_eal, uint16_t l2tp_port);
+
+// Splits on blanks (EAL arguments hold no quoted blanks).
+std::vector<std::string> split_args(const std::string& text);
+
+}  // namespace l2tp::dp

@@ -1,0 +1,263 @@
+#include "dataplane/session_table.hpp"
+
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+#include <rte_errno.h>
+#include <rte_ether.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_udp.h>
+
+#include "shared/header.hpp"
+#include "shared/ppp.hpp"
+
+namespace l2tp::dp {
+
+namespace {
+
+void put16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+
+// RFC 1071 sum of big-endian 16-bit words, not folded, not inverted.
+uint32_t ones_sum(const uint8_t* p, size_t len) {
+  uint32_t sum = 0;
+  for (size_t i = 0; i + 1 < len; i += 2) sum += (uint32_t{p[i]} << 8) | p[i + 1];
+  return sum;
+}
+
+}  // namespace
+
+bool build_session(const control::FastPathEntry& e, Session& s) {
+  // RFC 2661 3.1: Tunnel and Session ID 0 are the control connection's.
+  if (e.local_session_id == 0 || e.local_tunnel_id == 0 || e.peer_tunnel_id == 0 ||
+      e.peer_session_id == 0 || e.vlan > 4095)
+    return false;
+  s = Session{};
+  s.local_tunnel_id = e.local_tunnel_id;
+  s.local_session_id = e.local_session_id;
+  s.peer_tunnel_id = e.peer_tunnel_id;
+  s.peer_session_id = e.peer_session_id;
+  s.peer_addr = rte_cpu_to_be_32(e.peer.addr);
+  s.local_addr = rte_cpu_to_be_32(e.local.addr);
+  s.peer_port = rte_cpu_to_be_16(e.peer.port);
+  s.local_port = rte_cpu_to_be_16(e.local.port);
+  s.subscriber_addr = rte_cpu_to_be_32(e.subscriber_addr);
+  s.owner_worker = e.owner_worker;
+  s.access_port = e.access_port;
+  s.sequenced = e.sequenced;
+
+  uint8_t* t = s.header_template;
+  size_t off = 0;
+  std::memcpy(t, e.peer_mac.data(), 6);
+  std::memcpy(t + 6, e.local_mac.data(), 6);
+  off = 12;
+  if (e.vlan != 0) {
+    put16(t + off, RTE_ETHER_TYPE_VLAN);
+    put16(t + off + 2, e.vlan);
+    off += 4;
+  }
+  put16(t + off, RTE_ETHER_TYPE_IPV4);
+  off += 2;
+
+  s.ip_offset = static_cast<uint8_t>(off);
+  uint8_t* ip = t + off;
+  ip[0] = 0x45;  // version 4, IHL 5
+  ip[1] = 0;     // TOS
+  // total length (2..3), ID (4..5) and fragment field (6..7) stay 0: no DF,
+  // so a path with a smaller MTU fragments rather than drops.
+  ip[8] = 64;    // TTL
+  ip[9] = IPPROTO_UDP;
+  std::memcpy(ip + 12, &s.local_addr, 4);
+  std::memcpy(ip + 16, &s.peer_addr, 4);
+  s.ip_sum_without_length = ones_sum(ip, 20);
+  off += 20;
+
+  uint8_t* udp = t + off;
+  std::memcpy(udp, &s.local_port, 2);
+  std::memcpy(udp + 2, &s.peer_port, 2);
+  // length filled per packet; checksum 0: none, allowed over IPv4 (RFC 768),
+  // and RFC 2661 8.1 leaves UDP checksums optional.
+  off += 8;
+
+  uint8_t* l2tp = t + off;
+  // Data message: T=0, no L (optional on data, 3.1), S when sequenced (5.4).
+  uint16_t flags = wire::kVersion2 | (e.sequenced ? wire::kFlagSequence : 0);
+  put16(l2tp, flags);
+  put16(l2tp + 2, e.peer_tunnel_id);
+  put16(l2tp + 4, e.peer_session_id);
+  off += 6;
+  if (e.sequenced) {
+    s.ns_offset = static_cast<uint8_t>(off);
+    // Ns per packet; Nr is reserved in data messages (3.1): 0.
+    off += 4;
+  }
+  // PPP with address and control: every receiver must accept them (RFC
+  // 1661 6.6: ACFC only permits the peer to omit them).
+  t[off++] = 0xFF;
+  t[off++] = 0x03;
+  put16(t + off, wire::ppp::kIpv4);
+  off += 2;
+  s.template_len = static_cast<uint8_t>(off);
+  return true;
+}
+
+SessionTable::SessionTable(const std::string& name, rte_rcu_qsbr* rcu, uint32_t max_subscribers,
+                           int socket_id)
+    : rcu_(rcu) {
+  if (rcu == nullptr) throw std::runtime_error("session table: no RCU variable");
+  void* slots = rte_zmalloc_socket("l2tp_session_slots", sizeof(std::atomic<Session*>) * kSessionSlots,
+                                   RTE_CACHE_LINE_SIZE, socket_id);
+  void* states = rte_zmalloc_socket("l2tp_session_states", sizeof(SessionState) * kSessionSlots,
+                                    RTE_CACHE_LINE_SIZE, socket_id);
+  if (slots == nullptr || states == nullptr) {
+    rte_free(slots);
+    rte_free(states);
+    throw std::runtime_error("session table: out of DPDK memory");
+  }
+  slots_ = static_cast<std::atomic<Session*>*>(slots);
+  for (size_t i = 0; i < kSessionSlots; ++i) new (&slots_[i]) std::atomic<Session*>(nullptr);
+  states_ = static_cast<SessionState*>(states);
+  for (size_t i = 0; i < kSessionSlots; ++i) new (&states_[i]) SessionState{};
+
+  rte_hash_parameters params{};
+  params.name = name.c_str();
+  // rte_hash wants at least 8 entries and a bucket's worth to be useful.
+  params.entries = max_subscribers < 64 ? 64 : max_subscribers;
+  params.key_len = sizeof(rte_be32_t);
+  params.hash_func = rte_hash_crc;
+  params.hash_func_init_val = 0;
+  params.socket_id = socket_id;
+  params.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;
+  subscribers_ = rte_hash_create(&params);
+  if (subscribers_ == nullptr) {
+    rte_free(slots_);
+    rte_free(states_);
+    throw std::runtime_error("session table: rte_hash_create " + name + ": " +
+                             rte_strerror(rte_errno));
+  }
+  // The hash's own key slots are recycled after a grace period of the same
+  // RCU variable (defer-queue mode), so a worker in the middle of a lookup
+  // never sees its key slot reused.
+  rte_hash_rcu_config rcu_cfg{};
+  rcu_cfg.v = rcu;
+  rcu_cfg.mode = RTE_HASH_QSBR_MODE_DQ;
+  if (rte_hash_rcu_qsbr_add(subscribers_, &rcu_cfg) != 0) {
+    rte_hash_free(subscribers_);
+    rte_free(slots_);
+    rte_free(states_);
+    throw std::runtime_error(std::string("session table: rte_hash_rcu_qsbr_add: ") +
+                             rte_strerror(rte_errno));
+  }
+}
+
+SessionTable::~SessionTable() {
+  // Workers are stopped by now (they hold no pointers past shutdown).
+  for (const Retired& r : retired_) rte_free(r.session);
+  for (size_t i = 0; i < kSessionSlots; ++i) rte_free(slots_[i].load(std::memory_order_relaxed));
+  rte_hash_free(subscribers_);
+  rte_free(slots_);
+  rte_free(states_);
+}
+
+bool SessionTable::retired_pending(uint16_t id) const {
+  for (const Retired& r : retired_)
+    if (r.session->local_session_id == id) return true;
+  return false;
+}
+
+void SessionTable::retire(Session* session) {
+  retired_.push_back(Retired{session, rte_rcu_qsbr_start(rcu_)});
+}
+
+size_t SessionTable::reclaim() {
+  size_t done = 0;
+  // Tokens grow in the order sessions were retired: stop at the first whose
+  // grace period has not ended.
+  while (done < retired_.size() && rte_rcu_qsbr_check(rcu_, retired_[done].token, false) == 1) {
+    rte_free(retired_[done].session);
+    ++done;
+  }
+  retired_.erase(retired_.begin(), retired_.begin() + static_cast<std::ptrdiff_t>(done));
+  return retired_.size();
+}
+
+void SessionTable::synchronize() {
+  rte_rcu_qsbr_synchronize(rcu_, RTE_QSBR_THRID_INVALID);
+  reclaim();
+}
+
+bool SessionTable::publish(const control::FastPathEntry& entry) {
+  reclaim();
+  Session fresh;
+  if (!build_session(entry, fresh)) return false;
+  uint16_t id = entry.local_session_id;
+  Session* old = slots_[id].load(std::memory_order_relaxed);
+
+  if (fresh.subscriber_addr != 0) {
+    void* holder = nullptr;
+    if (rte_hash_lookup_data(subscribers_, &fresh.subscriber_addr, &holder) >= 0 &&
+        static_cast<Session*>(holder)->local_session_id != id)
+      return false;  // one address, one session
+  }
+
+  if (old == nullptr) {
+    // A new session under this ID: a worker may still hold the withdrawn
+    // one and write its state; wait that out before the state is reset.
+    if (retired_pending(id)) synchronize();
+    states_[id] = SessionState{};
+  }
+
+  auto* s = static_cast<Session*>(
+      rte_malloc_socket("l2tp_session", sizeof(Session), RTE_CACHE_LINE_SIZE, rte_socket_id()));
+  if (s == nullptr) return false;
+  new (s) Session(fresh);
+
+  if (s->subscriber_addr != 0 && rte_hash_add_key_data(subscribers_, &s->subscriber_addr, s) < 0) {
+    rte_free(s);
+    return false;
+  }
+  slots_[id].store(s, std::memory_order_release);
+  if (old != nullptr) {
+    if (old->subscriber_addr != 0 && old->subscriber_addr != s->subscriber_addr)
+      rte_hash_del_key(subscribers_, &old->subscriber_addr);
+    retire(old);
+  } else {
+    ++sessions_;
+  }
+  return true;
+}
+
+bool SessionTable::withdraw(uint16_t local_session_id) {
+  reclaim();
+  Session* old = slots_[local_session_id].load(std::memory_order_relaxed);
+  if (old == nullptr) return false;
+  if (old->subscriber_addr != 0) rte_hash_del_key(subscribers_, &old->subscriber_addr);
+  slots_[local_session_id].store(nullptr, std::memory_order_release);
+  retire(old);
+  --sessions_;
+  return true;
+}
+
+void SessionTable::lookup_subscribers(const rte_be32_t** addrs, uint32_t n,
+                                      const Session** out) const {
+  uint64_t hits = 0;
+  void* data[RTE_HASH_LOOKUP_BULK_MAX];
+  rte_hash_lookup_bulk_data(subscribers_, reinterpret_cast<const void**>(addrs), n, &hits, data);
+  for (uint32_t i = 0; i < n; ++i)
+    out[i] = (hits >> i) & 1 ? static_cast<const Session*>(data[i]) : nullptr;
+}
+
+const Session* SessionTable::lookup_subscriber(rte_be32_t addr) const {
+  void* data = nullptr;
+  if (rte_hash_lookup_data(subscribers_, &addr, &data) < 0) return nullptr;
+  return static_cast<const Session*>(data);
+}
+
+}  // namespace l2tp::dp

@@ -1,0 +1,132 @@
+#pragma once
+// The fast-path tables (DESIGN.md "Sharing state"): the control thread
+// publishes and withdraws sessions, the workers read without locks.
+//
+// - Upstream: local session IDs are unique box-wide, so a data message's
+//   Session ID indexes an array of 65536 pointers directly; the worker then
+//   checks tunnel ID, peer and local address and port against the entry.
+// - Downstream: the subscriber's IPv4 address finds the session through an
+//   rte_hash with lock-free reader/writer concurrency.
+// - A Session is immutable once published. Replacing or withdrawing one
+//   unlinks it; it is freed only after an rte_rcu_qsbr grace period (every
+//   registered worker has reported a quiescent state since), so a worker
+//   may use the pointer it loaded until its next rte_rcu_qsbr_quiescent().
+// - What changes per packet (data Ns, counters) lives in SessionState, one
+//   cache line per session ID, written only by the session's owner worker.
+//
+// Invariants: Session IDs in host byte order; addresses, ports and the
+// header template in network byte order (compared with the wire as is).
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <rte_byteorder.h>
+#include <rte_common.h>
+
+#include "control/fast_path.hpp"
+
+struct rte_hash;
+struct rte_rcu_qsbr;
+
+namespace l2tp::dp {
+
+inline constexpr size_t kSessionSlots = 65536;
+// Ethernet 14 + 802.1Q 4 + IPv4 20 + UDP 8 + L2TP 10 (flags, IDs, Ns, Nr)
+// + PPP 4 (FF 03 00 21) = 60.
+inline constexpr size_t kMaxTemplateSize = 64;
+
+// Written only by the owner worker; read (racily, for reports) by others.
+struct alignas(RTE_CACHE_LINE_SIZE) SessionState {
+  uint64_t rx_packets = 0;  // decapsulated (upstream)
+  uint64_t rx_bytes = 0;    // inner IPv4 bytes
+  uint64_t tx_packets = 0;  // encapsulated (downstream)
+  uint64_t tx_bytes = 0;    // inner IPv4 bytes
+  uint16_t next_ns = 0;     // RFC 2661 5.4: Ns of the next data message we send
+};
+
+struct alignas(RTE_CACHE_LINE_SIZE) Session {
+  // Upstream check (the first cache line: what every data message reads).
+  uint16_t local_tunnel_id = 0;   // host order
+  uint16_t local_session_id = 0;  // host order
+  rte_be32_t peer_addr = 0;
+  rte_be32_t local_addr = 0;
+  rte_be16_t peer_port = 0;
+  rte_be16_t local_port = 0;
+  rte_be32_t subscriber_addr = 0;  // 0: known session, PPP all to control
+  uint16_t owner_worker = 0;
+  uint16_t access_port = 0;
+  bool sequenced = false;
+  // Downstream: the outer headers, ready to copy in front of an IPv4
+  // packet. The IPv4 total length and checksum, the UDP length and (when
+  // sequenced) Ns are filled in per packet.
+  uint8_t template_len = 0;
+  uint8_t ip_offset = 0;   // IPv4 header in the template (14 or 18 with VLAN)
+  uint8_t ns_offset = 0;   // Ns in the template, 0 when not sequenced
+  // Ones'-complement sum of the template's IPv4 header with total length
+  // and checksum 0 (RFC 1071), so the checksum per packet is one addition.
+  uint32_t ip_sum_without_length = 0;
+  uint16_t peer_tunnel_id = 0;
+  uint16_t peer_session_id = 0;
+  alignas(16) uint8_t header_template[kMaxTemplateSize]{};
+
+  bool in_fast_path() const { return subscriber_addr != 0; }
+};
+
+class SessionTable final : public control::FastPath {
+ public:
+  // Throws std::runtime_error (start-up only). rcu must outlive the table;
+  // workers register with it. name must be unique in the EAL (rte_hash).
+  SessionTable(const std::string& name, rte_rcu_qsbr* rcu, uint32_t max_subscribers,
+               int socket_id);
+  ~SessionTable() override;
+  SessionTable(const SessionTable&) = delete;
+  SessionTable& operator=(const SessionTable&) = delete;
+
+  // control::FastPath, control thread only.
+  bool publish(const control::FastPathEntry& entry) override;
+  bool withdraw(uint16_t local_session_id) override;
+
+  // Frees what a grace period has passed for; publish and withdraw call it
+  // too. Returns how many entries still wait. Control thread only.
+  size_t reclaim();
+  // Blocks until every worker has passed a quiescent state, then frees all
+  // that waits (for shutdown and tests).
+  void synchronize();
+  size_t sessions() const { return sessions_; }
+
+  // Workers. Valid until the caller's next rte_rcu_qsbr_quiescent().
+  const Session* by_session_id(uint16_t id) const {
+    return slots_[id].load(std::memory_order_acquire);
+  }
+  // For prefetching: where by_session_id(id) reads.
+  const void* slot_address(uint16_t id) const { return &slots_[id]; }
+  // Looks up n (at most 64) subscriber addresses, network byte order.
+  // out[i] is nullptr on a miss.
+  void lookup_subscribers(const rte_be32_t** addrs, uint32_t n, const Session** out) const;
+  const Session* lookup_subscriber(rte_be32_t addr) const;
+  SessionState& state(uint16_t id) const { return states_[id]; }
+
+ private:
+  struct Retired {
+    Session* session;
+    uint64_t token;  // rte_rcu_qsbr_start() when it was unlinked
+  };
+  void retire(Session* session);
+  bool retired_pending(uint16_t id) const;
+
+  rte_rcu_qsbr* rcu_;
+  rte_hash* subscribers_ = nullptr;  // key: rte_be32_t, data: const Session*
+  std::atomic<Session*>* slots_ = nullptr;  // kSessionSlots, indexed by local session ID
+  SessionState* states_ = nullptr;          // kSessionSlots
+  std::vector<Retired> retired_;
+  size_t sessions_ = 0;
+};
+
+// Fills s's header template from e (exposed for tests). false when e is
+// not valid for the fast path (IDs of 0).
+bool build_session(const control::FastPathEntry& e, Session& s);
+
+}  // namespace l2tp::dp

@@ -1,0 +1,286 @@
+#include "dataplane/worker.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "dataplane/classify.hpp"
+#include "dataplane/encap.hpp"
+
+namespace l2tp::dp {
+
+namespace {
+
+// How many packets ahead of the one being classified to prefetch (l3fwd).
+constexpr uint16_t kPrefetchOffset = 3;
+
+// rte_eth_tx_buffer's error callback: the port refused these. A counted
+// drop, never a retry that would stall the loop.
+void count_unsent(rte_mbuf** pkts, uint16_t unsent, void* userdata) {
+  auto* counters = static_cast<WorkerCounters*>(userdata);
+  counters->drops[static_cast<size_t>(Drop::kTxFull)] += unsent;
+  rte_pktmbuf_free_bulk(pkts, unsent);
+}
+
+rte_eth_dev_tx_buffer* make_tx_buffer(WorkerCounters& counters, int socket_id) {
+  auto* b = static_cast<rte_eth_dev_tx_buffer*>(
+      rte_zmalloc_socket("l2tp_tx_buffer", RTE_ETH_TX_BUFFER_SIZE(kBurst), 0, socket_id));
+  if (b == nullptr) throw std::runtime_error("worker: no memory for a TX buffer");
+  rte_eth_tx_buffer_init(b, kBurst);
+  rte_eth_tx_buffer_set_err_callback(b, count_unsent, &counters);
+  return b;
+}
+
+}  // namespace
+
+ControlRings create_control_rings(uint16_t worker, unsigned size, int socket_id) {
+  ControlRings r;
+  std::string up = "l2tp_to_ctl_" + std::to_string(worker);
+  std::string down = "l2tp_from_ctl_" + std::to_string(worker);
+  r.to_control = rte_ring_create(up.c_str(), size, socket_id, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  r.from_control = rte_ring_create(down.c_str(), size, socket_id, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  if (r.to_control == nullptr || r.from_control == nullptr) {
+    std::string why = rte_strerror(rte_errno);
+    free_control_rings(r);
+    throw std::runtime_error("worker " + std::to_string(worker) + ": rte_ring_create: " + why);
+  }
+  return r;
+}
+
+void free_control_rings(ControlRings& rings) {
+  for (rte_ring* r : {rings.to_control, rings.from_control}) {
+    if (r == nullptr) continue;
+    rte_mbuf* m;
+    while (rte_ring_dequeue(r, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+    rte_ring_free(r);
+  }
+  rings = ControlRings{};
+}
+
+Worker::Worker(const WorkerConfig& config) : config_(config) {
+  if (config.table == nullptr || config.rcu == nullptr || config.to_control == nullptr ||
+      config.from_control == nullptr)
+    throw std::runtime_error("worker: table, RCU and rings are required");
+  int socket = rte_eth_dev_socket_id(config.access_port);
+  tx_access_ = make_tx_buffer(counters_, socket);
+  try {
+    tx_core_ = make_tx_buffer(counters_, rte_eth_dev_socket_id(config.core_port));
+  } catch (...) {
+    rte_free(tx_access_);
+    throw;
+  }
+  drain_tsc_ = (rte_get_tsc_hz() + 999999) / 1000000 * config.drain_us;
+}
+
+Worker::~Worker() {
+  // Anything still buffered is freed, not sent: the ports may be stopped.
+  rte_pktmbuf_free_bulk(tx_access_->pkts, tx_access_->length);
+  rte_pktmbuf_free_bulk(tx_core_->pkts, tx_core_->length);
+  rte_free(tx_access_);
+  rte_free(tx_core_);
+}
+
+void Worker::attach() {
+  if (rte_rcu_qsbr_thread_register(config_.rcu, config_.id) != 0)
+    throw std::runtime_error("worker " + std::to_string(config_.id) + ": RCU registration refused");
+  rte_rcu_qsbr_thread_online(config_.rcu, config_.id);
+  last_drain_ = rte_rdtsc();
+}
+
+void Worker::detach() {
+  rte_rcu_qsbr_thread_offline(config_.rcu, config_.id);
+  rte_rcu_qsbr_thread_unregister(config_.rcu, config_.id);
+}
+
+inline void Worker::send(rte_eth_dev_tx_buffer* buffer, uint16_t port, rte_mbuf* m, uint64_t& sent) {
+  sent += rte_eth_tx_buffer(port, config_.tx_queue, buffer, m);
+}
+
+void Worker::to_control(rte_mbuf** pkts, uint16_t n) {
+  if (n == 0) return;
+  unsigned queued = rte_ring_sp_enqueue_burst(config_.to_control, reinterpret_cast<void**>(pkts), n, nullptr);
+  counters_.to_control += queued;
+  if (queued < n) {
+    counters_.drops[static_cast<size_t>(Drop::kControlRingFull)] += n - queued;
+    rte_pktmbuf_free_bulk(pkts + queued, n - queued);
+  }
+}
+
+uint32_t Worker::poll_access() {
+  rte_mbuf* pkts[kBurst];
+  const uint16_t n = rte_eth_rx_burst(config_.access_port, config_.rx_queue, pkts, kBurst);
+  if (n == 0) return 0;
+  counters_.rx_access += n;
+
+  rte_mbuf* fast[kBurst];
+  UpstreamPacket up[kBurst];
+  rte_mbuf* control[kBurst];
+  rte_mbuf* dropped[kBurst];
+  uint16_t nf = 0, nc = 0, nd = 0;
+
+  // Three passes over the burst so that the table's cache misses overlap
+  // instead of queueing one behind the other (slot -> Session -> state):
+  // headers and slots, then sessions and their state, then classify.
+  const SessionTable& table = *config_.table;
+  uint16_t ids[kBurst];
+  for (uint16_t i = 0; i < n && i < kPrefetchOffset; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+  for (uint16_t i = 0; i < n; ++i) {
+    if (i + kPrefetchOffset < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchOffset], void*));
+    ids[i] = upstream_session_hint(pkts[i]);
+    rte_prefetch0(table.slot_address(ids[i]));
+  }
+  for (uint16_t i = 0; i < n; ++i) {
+    if (const Session* s = table.by_session_id(ids[i])) {
+      rte_prefetch0(s);
+      rte_prefetch0(&table.state(ids[i]));
+    }
+  }
+  for (uint16_t i = 0; i < n; ++i) {
+    Drop why = Drop::kCount;
+    switch (classify_upstream(pkts[i], *config_.table, config_.id, up[nf], why)) {
+      case Verdict::kFast: fast[nf++] = pkts[i]; break;
+      case Verdict::kControl: control[nc++] = pkts[i]; break;
+      case Verdict::kDrop:
+        counters_.count(why);
+        dropped[nd++] = pkts[i];
+        break;
+    }
+  }
+
+  for (uint16_t i = 0; i < nf; ++i) {
+    Drop why = Drop::kCount;
+    const Session* s = up[i].session;
+    if (decap_ipv4(fast[i], up[i], config_.core_hop, config_.table->state(s->local_session_id), why)) {
+      ++counters_.decap;
+      send(tx_core_, config_.core_port, fast[i], counters_.tx_core);
+    } else {
+      counters_.count(why);
+      dropped[nd++] = fast[i];
+    }
+  }
+  to_control(control, nc);
+  rte_pktmbuf_free_bulk(dropped, nd);
+  return n;
+}
+
+uint32_t Worker::poll_core() {
+  rte_mbuf* pkts[kBurst];
+  const uint16_t n = rte_eth_rx_burst(config_.core_port, config_.rx_queue, pkts, kBurst);
+  if (n == 0) return 0;
+  counters_.rx_core += n;
+
+  rte_mbuf* fast[kBurst];
+  DownstreamPacket down[kBurst];
+  const rte_be32_t* keys[kBurst];
+  rte_mbuf* control[kBurst];
+  rte_mbuf* dropped[kBurst];
+  uint16_t nf = 0, nc = 0, nd = 0;
+
+  for (uint16_t i = 0; i < n && i < kPrefetchOffset; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+  for (uint16_t i = 0; i < n; ++i) {
+    if (i + kPrefetchOffset < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchOffset], void*));
+    Drop why = Drop::kCount;
+    switch (classify_downstream(pkts[i], down[nf], why)) {
+      case Verdict::kFast:
+        keys[nf] = &down[nf].dst;
+        fast[nf++] = pkts[i];
+        break;
+      case Verdict::kControl: control[nc++] = pkts[i]; break;
+      case Verdict::kDrop:
+        counters_.count(why);
+        dropped[nd++] = pkts[i];
+        break;
+    }
+  }
+
+  if (nf != 0) {
+    const Session* sessions[kBurst];
+    config_.table->lookup_subscribers(keys, nf, sessions);
+    for (uint16_t i = 0; i < nf; ++i) {
+      if (sessions[i] != nullptr) {
+        rte_prefetch0(sessions[i]);
+        rte_prefetch0(&config_.table->state(sessions[i]->local_session_id));
+        // encap writes the outer headers into the headroom, a line the
+        // NIC never touched: fetch it for writing now, not on the store.
+        __builtin_prefetch(rte_pktmbuf_mtod(fast[i], uint8_t*) - RTE_CACHE_LINE_SIZE, 1, 3);
+      }
+    }
+    for (uint16_t i = 0; i < nf; ++i) {
+      Drop why = Drop::kNoSubscriber;
+      const Session* s = sessions[i];
+      if (s != nullptr &&
+          encap_ipv4(fast[i], down[i], *s, config_.table->state(s->local_session_id), config_.id, why)) {
+        ++counters_.encap;
+        send(tx_access_, config_.access_port, fast[i], counters_.tx_access);
+      } else {
+        counters_.count(why);
+        dropped[nd++] = fast[i];
+      }
+    }
+  }
+  to_control(control, nc);
+  rte_pktmbuf_free_bulk(dropped, nd);
+  return n;
+}
+
+uint32_t Worker::poll_control() {
+  rte_mbuf* pkts[kBurst];
+  const unsigned n =
+      rte_ring_sc_dequeue_burst(config_.from_control, reinterpret_cast<void**>(pkts), kBurst, nullptr);
+  counters_.from_control += n;
+  for (unsigned i = 0; i < n; ++i) {
+    if (pkts[i]->port == config_.core_port)
+      send(tx_core_, config_.core_port, pkts[i], counters_.tx_core);
+    else
+      send(tx_access_, config_.access_port, pkts[i], counters_.tx_access);
+  }
+  return n;
+}
+
+void Worker::flush() {
+  counters_.tx_access += rte_eth_tx_buffer_flush(config_.access_port, config_.tx_queue, tx_access_);
+  counters_.tx_core += rte_eth_tx_buffer_flush(config_.core_port, config_.tx_queue, tx_core_);
+}
+
+uint32_t Worker::poll() {
+  const uint32_t n = poll_access() + poll_core() + poll_control();
+  const uint64_t now = rte_rdtsc();
+  if (now - last_drain_ > drain_tsc_) {
+    flush();
+    last_drain_ = now;
+  }
+  // Every Session pointer of this turn is dead from here on.
+  rte_rcu_qsbr_quiescent(config_.rcu, config_.id);
+  return n;
+}
+
+void Worker::run(const std::atomic<bool>& stop) {
+  attach();
+  uint32_t idle = 0;
+  while (!stop.load(std::memory_order_relaxed)) {
+    if (poll() != 0) {
+      idle = 0;
+      continue;
+    }
+    if (!config_.idle_sleep || ++idle < config_.idle_polls) continue;
+    // Idle: send what waits, and sleep offline so that a grace period
+    // does not wait for our sleep.
+    flush();
+    ++counters_.idle_sleeps;
+    rte_rcu_qsbr_thread_offline(config_.rcu, config_.id);
+    rte_delay_us_sleep(config_.idle_sleep_us);
+    rte_rcu_qsbr_thread_online(config_.rcu, config_.id);
+  }
+  flush();
+  detach();
+}
+
+}  // namespace l2tp::dp

@@ -1,0 +1,103 @@
+#pragma once
+// The per-lcore loop (DESIGN.md "Processes and threads", CONVENTIONS.md
+// "The per-lcore loop"): burst RX from the access and core ports, sort each
+// burst into fast-path, control-bound and dropped packets, run decap/encap
+// over the fast-path array, buffer TX per port and drain it on a TSC
+// deadline, exchange frames with the control thread over an SP/SC ring
+// pair, and report an RCU quiescent state once per loop.
+//
+// One worker serves one RX/TX queue pair on one access port and one core
+// port; the sessions it owns are published with its ID as owner_worker.
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include <rte_common.h>
+
+#include "dataplane/counters.hpp"
+#include "dataplane/decap.hpp"
+#include "dataplane/session_table.hpp"
+
+struct rte_eth_dev_tx_buffer;
+struct rte_mbuf;
+struct rte_rcu_qsbr;
+struct rte_ring;
+
+namespace l2tp::dp {
+
+inline constexpr uint16_t kBurst = 32;
+
+struct WorkerConfig {
+  uint16_t id = 0;  // owner_worker of its sessions and its RCU thread ID
+  uint16_t access_port = 0;
+  uint16_t core_port = 0;
+  uint16_t rx_queue = 0;
+  uint16_t tx_queue = 0;
+  CoreNextHop core_hop;
+  const SessionTable* table = nullptr;
+  rte_rcu_qsbr* rcu = nullptr;
+  // Worker -> control: frames for the control thread (L2TP control, PPP
+  // control, data of sessions not in the fast path, ARP), as received.
+  rte_ring* to_control = nullptr;
+  // Control -> worker: complete Ethernet frames to send; mbuf->port names
+  // the port (the access or the core port).
+  rte_ring* from_control = nullptr;
+  uint32_t drain_us = 100;  // longest a packet waits in a TX buffer
+  // Idle back-off: after idle_polls empty loops, sleep idle_sleep_us per
+  // loop until traffic returns. false for benchmarks (pure polling).
+  bool idle_sleep = true;
+  uint32_t idle_polls = 256;
+  uint32_t idle_sleep_us = 50;
+};
+
+// The two rings of one worker, single producer and single consumer each.
+// Throws std::runtime_error (start-up only).
+struct ControlRings {
+  rte_ring* to_control = nullptr;
+  rte_ring* from_control = nullptr;
+};
+ControlRings create_control_rings(uint16_t worker, unsigned size, int socket_id);
+void free_control_rings(ControlRings& rings);
+
+class alignas(RTE_CACHE_LINE_SIZE) Worker {
+ public:
+  // Allocates the TX buffers (throws std::runtime_error). Any thread.
+  explicit Worker(const WorkerConfig& config);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // On the worker's lcore: registers with RCU and goes online / offline.
+  void attach();
+  void detach();
+
+  // One turn of the loop, without idle back-off: RX from both ports and
+  // the control ring, process, drain TX when the deadline has passed, then
+  // a quiescent state. Returns the number of packets taken in.
+  uint32_t poll();
+  // Sends what the TX buffers hold now.
+  void flush();
+  // attach(), poll() until stop is set (with idle back-off when
+  // configured), flush(), detach(). An lcore entry point.
+  void run(const std::atomic<bool>& stop);
+
+  const WorkerCounters& counters() const { return counters_; }
+  const WorkerConfig& config() const { return config_; }
+
+ private:
+  uint32_t poll_access();
+  uint32_t poll_core();
+  uint32_t poll_control();
+  void to_control(rte_mbuf** pkts, uint16_t n);
+  void send(rte_eth_dev_tx_buffer* buffer, uint16_t port, rte_mbuf* m, uint64_t& sent);
+
+  WorkerCounters counters_;
+  WorkerConfig config_;
+  rte_eth_dev_tx_buffer* tx_access_ = nullptr;
+  rte_eth_dev_tx_buffer* tx_core_ = nullptr;
+  uint64_t drain_tsc_ = 0;
+  uint64_t last_drain_ = 0;
+};
+
+}  // namespace l2tp::dp

@@ -1,0 +1,386 @@
+// Golden packets through classify, decap and encap: each input and each
+// expected output is built byte by byte (packets.hpp).
+
+#include <gtest/gtest.h>
+
+#include <tuple>
+
+#include "dataplane/classify.hpp"
+#include "dataplane/decap.hpp"
+#include "dataplane/encap.hpp"
+#include "fixture.hpp"
+
+namespace l2tp::dp::test {
+namespace {
+
+struct MbufPtr {
+  rte_mbuf* m;
+  explicit MbufPtr(const Bytes& b) : m(to_mbuf(b)) {}
+  ~MbufPtr() { rte_pktmbuf_free(m); }
+};
+
+// ------------------------------------------------------------ upstream
+
+// (L, S, O, FF 03, PFC, VLAN)
+using Flags = std::tuple<bool, bool, bool, bool, bool, bool>;
+
+class DecapFlags : public FastPathTest, public ::testing::WithParamInterface<Flags> {};
+
+TEST_P(DecapFlags, StripsEverythingAndForwardsInnerIpv4ToTheCorePort) {
+  auto [length, sequence, offset, acf, pfc, vlan] = GetParam();
+  const uint16_t vid = vlan ? 100 : 0;
+  ASSERT_TRUE(table_->publish(entry(vid)));
+  L2tpOptions o;
+  o.length = length;
+  o.sequence = sequence;
+  o.ns = 7;
+  o.nr = 3;
+  o.offset = offset;
+  o.offset_size = offset ? 3 : 0;
+  o.address_control = acf;
+  o.protocol_compressed = pfc;
+  const Bytes inner = inner_ipv4(kSubscriber, kInternetHost, 64);
+  MbufPtr pkt(upstream(l2tp_ppp(0x4d2a, 0xb7e1, o, 0x0021, inner), vid));
+  ASSERT_NE(pkt.m, nullptr);
+
+  UpstreamPacket up;
+  Drop why = Drop::kCount;
+  ASSERT_EQ(classify_upstream(pkt.m, *table_, 0, up, why), Verdict::kFast);
+  SessionState& st = table_->state(0xb7e1);
+  ASSERT_TRUE(decap_ipv4(pkt.m, up, hop_, st, why));
+
+  const Bytes expected = cat(ethernet(kRouterMac, kOurCoreMac, 0, 0x0800), forwarded(inner));
+  EXPECT_EQ(from_mbuf(pkt.m), expected);
+  EXPECT_EQ(st.rx_packets, 1u);
+  EXPECT_EQ(st.rx_bytes, inner.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(AllCombinations, DecapFlags,
+                         ::testing::Combine(::testing::Bool(), ::testing::Bool(), ::testing::Bool(),
+                                            ::testing::Bool(), ::testing::Bool(), ::testing::Bool()));
+
+TEST_F(FastPathTest, DecapPutsTheCoreVlanTagOnAndDropsPppPadding) {
+  ASSERT_TRUE(table_->publish(entry()));
+  hop_.vlan = 42;
+  const Bytes inner = inner_ipv4(kSubscriber, kInternetHost, 30);
+  Bytes padded = cat(inner, Bytes{0, 0, 0, 0});  // e.g. link padding inside PPP
+  MbufPtr pkt(upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, padded)));
+  UpstreamPacket up;
+  Drop why = Drop::kCount;
+  ASSERT_EQ(classify_upstream(pkt.m, *table_, 0, up, why), Verdict::kFast);
+  ASSERT_TRUE(decap_ipv4(pkt.m, up, hop_, table_->state(0xb7e1), why));
+  EXPECT_EQ(from_mbuf(pkt.m), cat(ethernet(kRouterMac, kOurCoreMac, 42, 0x0800), forwarded(inner)));
+}
+
+struct UpstreamCase {
+  const char* name;
+  Bytes frame;
+  Verdict verdict;
+  Drop drop;
+};
+
+class UpstreamVerdicts : public FastPathTest {
+ protected:
+  void expect(const Bytes& frame, Verdict verdict, Drop drop = Drop::kCount, uint16_t worker = 0) {
+    MbufPtr pkt(frame);
+    ASSERT_NE(pkt.m, nullptr);
+    const Bytes before = from_mbuf(pkt.m);
+    UpstreamPacket up;
+    Drop why = Drop::kCount;
+    EXPECT_EQ(classify_upstream(pkt.m, *table_, worker, up, why), verdict);
+    if (verdict == Verdict::kDrop) {
+      EXPECT_STREQ(drop_name(why), drop_name(drop));
+    }
+    EXPECT_EQ(from_mbuf(pkt.m), before) << "classification must not touch the packet";
+  }
+  Bytes data(uint16_t protocol, const Bytes& info, L2tpOptions o = {}, uint16_t tunnel = 0x4d2a,
+             uint16_t session = 0xb7e1) {
+    return upstream(l2tp_ppp(tunnel, session, o, protocol, info));
+  }
+  Bytes ip() { return inner_ipv4(kSubscriber, kInternetHost, 64); }
+};
+
+TEST_F(UpstreamVerdicts, PppControlProtocolsGoToControl) {
+  ASSERT_TRUE(table_->publish(entry()));
+  const Bytes lcp_echo{0x09, 0x01, 0x00, 0x08, 0x12, 0x34, 0x56, 0x78};
+  for (uint16_t proto : {0xC021, 0xC023, 0xC223, 0x8021, 0x8057, 0x80FD})
+    expect(data(proto, lcp_echo), Verdict::kControl);
+}
+
+TEST_F(UpstreamVerdicts, Ipv6DataGoesToControl) {
+  ASSERT_TRUE(table_->publish(entry()));
+  expect(data(0x0057, Bytes(40, 0x60)), Verdict::kControl);
+}
+
+TEST_F(UpstreamVerdicts, ControlMessageGoesToControl) {
+  L2tpOptions o;
+  o.control = o.length = o.sequence = true;
+  // A ZLB of an unknown tunnel: the control thread decides, not the worker.
+  Bytes zlb;
+  put16(zlb, 0xC802);
+  put16(zlb, 12);
+  put16(zlb, 0x4d2a);
+  put16(zlb, 0);
+  put16(zlb, 1);
+  put16(zlb, 2);
+  expect(upstream(zlb), Verdict::kControl);
+}
+
+TEST_F(UpstreamVerdicts, ArpGoesToControl) {
+  Bytes arp = ethernet({0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, kLacMac, 0, 0x0806);
+  append(arp, Bytes(28, 0));
+  expect(arp, Verdict::kControl);
+}
+
+TEST_F(UpstreamVerdicts, KnownSessionNotInTheFastPathGoesToControl) {
+  auto e = entry();
+  e.subscriber_addr = 0;
+  ASSERT_TRUE(table_->publish(e));
+  expect(data(0x0021, ip()), Verdict::kControl);
+}
+
+TEST_F(UpstreamVerdicts, UnknownSessionIsACountedDrop) {
+  ASSERT_TRUE(table_->publish(entry()));
+  expect(data(0x0021, ip(), {}, 0x4d2a, 0xb7e2), Verdict::kDrop, Drop::kUnknownSession);
+  expect(data(0xC021, ip(), {}, 0x4d2a, 0xb7e2), Verdict::kDrop, Drop::kUnknownSession);
+}
+
+TEST_F(UpstreamVerdicts, WrongTunnelIdIsAnUnknownSession) {
+  ASSERT_TRUE(table_->publish(entry()));
+  expect(data(0x0021, ip(), {}, 0x4d2b), Verdict::kDrop, Drop::kUnknownSession);
+}
+
+TEST_F(UpstreamVerdicts, WrongPeerAddressOrPortIsAnUnknownSession) {
+  ASSERT_TRUE(table_->publish(entry()));
+  Outer o;
+  o.dst = kOurAccessMac;
+  o.src = kLacMac;
+  o.ip_src = ipv4(198, 51, 100, 8);
+  o.ip_dst = kOurAddr;
+  const Bytes l2tp = l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, ip());
+  expect(udp_frame(o, l2tp), Verdict::kDrop, Drop::kUnknownSession);
+  o.ip_src = kLacAddr;
+  o.sport = 1702;
+  expect(udp_frame(o, l2tp), Verdict::kDrop, Drop::kUnknownSession);
+}
+
+TEST_F(UpstreamVerdicts, SessionOfAnotherWorkerIsNotOwner) {
+  ASSERT_TRUE(table_->publish(entry()));
+  expect(data(0x0021, ip()), Verdict::kDrop, Drop::kNotOwner, 1);
+}
+
+TEST_F(UpstreamVerdicts, VersionOtherThanTwoIsDropped) {
+  ASSERT_TRUE(table_->publish(entry()));
+  L2tpOptions o;
+  o.version = 3;
+  expect(data(0x0021, ip(), o), Verdict::kDrop, Drop::kL2tpVersion);
+}
+
+TEST_F(UpstreamVerdicts, LengthFieldMustMatchTheDatagram) {
+  ASSERT_TRUE(table_->publish(entry()));
+  L2tpOptions o;
+  o.length = true;
+  Bytes l2tp = l2tp_ppp(0x4d2a, 0xb7e1, o, 0x0021, ip());
+  l2tp[3] = static_cast<uint8_t>(l2tp[3] - 1);  // one short
+  expect(upstream(l2tp), Verdict::kDrop, Drop::kL2tpHeader);
+  l2tp[3] = static_cast<uint8_t>(l2tp[3] + 2);  // one past
+  expect(upstream(l2tp), Verdict::kDrop, Drop::kL2tpHeader);
+}
+
+TEST_F(UpstreamVerdicts, OffsetPastTheDatagramIsDropped) {
+  ASSERT_TRUE(table_->publish(entry()));
+  L2tpOptions o;
+  o.offset = true;
+  o.offset_size = 0;
+  Bytes l2tp = l2tp_ppp(0x4d2a, 0xb7e1, o, 0x0021, Bytes{0x21});
+  l2tp[6] = 0x01;  // Offset Size 256 > what follows
+  expect(upstream(l2tp), Verdict::kDrop, Drop::kL2tpHeader);
+}
+
+TEST_F(UpstreamVerdicts, TruncatedSequenceFieldsAreDropped) {
+  ASSERT_TRUE(table_->publish(entry()));
+  Bytes l2tp{0x08, 0x02, 0x4d, 0x2a, 0xb7, 0xe1, 0x00};  // S set, Ns cut short
+  expect(upstream(l2tp), Verdict::kDrop, Drop::kL2tpHeader);
+}
+
+TEST_F(UpstreamVerdicts, InvalidPppProtocolIsDropped) {
+  ASSERT_TRUE(table_->publish(entry()));
+  expect(data(0x0022, ip()), Verdict::kDrop, Drop::kPppHeader);  // even: RFC 1661 2
+  // FF 03 and no protocol field.
+  expect(upstream(Bytes{0x00, 0x02, 0x4d, 0x2a, 0xb7, 0xe1, 0xFF, 0x03}), Verdict::kDrop, Drop::kPppHeader);
+}
+
+TEST_F(UpstreamVerdicts, OuterFragmentIsDropped) {
+  ASSERT_TRUE(table_->publish(entry()));
+  Outer o;
+  o.dst = kOurAccessMac;
+  o.src = kLacMac;
+  o.ip_src = kLacAddr;
+  o.ip_dst = kOurAddr;
+  o.frag = 0x2000;  // MF
+  expect(udp_frame(o, l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, ip())), Verdict::kDrop, Drop::kIpv4Fragment);
+}
+
+TEST_F(UpstreamVerdicts, MalformedOuterHeadersAreDropped) {
+  ASSERT_TRUE(table_->publish(entry()));
+  Bytes f = data(0x0021, ip());
+  Bytes bad_ihl = f;
+  bad_ihl[14] = 0x44;
+  expect(bad_ihl, Verdict::kDrop, Drop::kIpv4Header);
+  Bytes long_total = f;
+  long_total[17] = static_cast<uint8_t>(long_total[17] + 1);  // total length past the frame
+  expect(long_total, Verdict::kDrop, Drop::kIpv4Header);
+  Bytes bad_udp = f;
+  bad_udp[14 + 20 + 5] = static_cast<uint8_t>(bad_udp[14 + 20 + 5] - 1);
+  expect(bad_udp, Verdict::kDrop, Drop::kUdpLength);
+  Bytes other_port = f;
+  other_port[14 + 20 + 1] = 0xA6;  // 1701 -> 1702 both ways
+  other_port[14 + 20 + 3] = 0xA6;
+  expect(other_port, Verdict::kDrop, Drop::kNotL2tp);
+  expect(Bytes(f.begin(), f.begin() + 10), Verdict::kDrop, Drop::kRunt);
+  Bytes ipv6 = ethernet(kOurAccessMac, kLacMac, 0, 0x86DD);
+  append(ipv6, Bytes(60, 0));
+  expect(ipv6, Verdict::kDrop, Drop::kNotIpv4);
+}
+
+TEST_F(FastPathTest, SpoofedInnerSourceIsACountedDrop) {
+  ASSERT_TRUE(table_->publish(entry()));
+  MbufPtr pkt(upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, inner_ipv4(ipv4(100, 64, 0, 11), kInternetHost, 64))));
+  const Bytes before = from_mbuf(pkt.m);
+  UpstreamPacket up;
+  Drop why = Drop::kCount;
+  ASSERT_EQ(classify_upstream(pkt.m, *table_, 0, up, why), Verdict::kFast);
+  EXPECT_FALSE(decap_ipv4(pkt.m, up, hop_, table_->state(0xb7e1), why));
+  EXPECT_EQ(why, Drop::kSpoofedSource);
+  EXPECT_EQ(from_mbuf(pkt.m), before);
+  EXPECT_EQ(table_->state(0xb7e1).rx_packets, 0u);
+}
+
+TEST_F(FastPathTest, UpstreamTtlOfOneIsDroppedAndMalformedInnerToo) {
+  ASSERT_TRUE(table_->publish(entry()));
+  for (auto [inner, drop] : {std::pair{inner_ipv4(kSubscriber, kInternetHost, 1), Drop::kTtlExceeded},
+                             std::pair{Bytes{0x45, 0, 0, 10}, Drop::kInnerIpv4Header},
+                             std::pair{Bytes(30, 0x65), Drop::kInnerIpv4Header}}) {
+    MbufPtr pkt(upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, inner)));
+    UpstreamPacket up;
+    Drop why = Drop::kCount;
+    ASSERT_EQ(classify_upstream(pkt.m, *table_, 0, up, why), Verdict::kFast);
+    EXPECT_FALSE(decap_ipv4(pkt.m, up, hop_, table_->state(0xb7e1), why));
+    EXPECT_STREQ(drop_name(why), drop_name(drop));
+  }
+}
+
+// ---------------------------------------------------------- downstream
+
+// The outer headers we must send for the fixture's session.
+Bytes expected_encap(const Bytes& inner_forwarded, uint16_t vlan, bool sequenced, uint16_t ns) {
+  Bytes l2tp;
+  put16(l2tp, sequenced ? 0x0802 : 0x0002);
+  put16(l2tp, 0x0457);
+  put16(l2tp, 0x22b8);
+  if (sequenced) {
+    put16(l2tp, ns);
+    put16(l2tp, 0);
+  }
+  append(l2tp, Bytes{0xFF, 0x03, 0x00, 0x21});
+  append(l2tp, inner_forwarded);
+  Outer o;
+  o.dst = FastPathTest::kLacMac;
+  o.src = FastPathTest::kOurAccessMac;
+  o.vlan = vlan;
+  o.ip_src = FastPathTest::kOurAddr;
+  o.ip_dst = FastPathTest::kLacAddr;
+  return udp_frame(o, l2tp);
+}
+
+class EncapFlags : public FastPathTest, public ::testing::WithParamInterface<std::tuple<bool, bool, bool>> {};
+
+TEST_P(EncapFlags, PrependsTheSessionTemplateWithLengthsChecksumAndNs) {
+  auto [vlan, sequenced, core_vlan] = GetParam();
+  const uint16_t vid = vlan ? 3000 : 0;
+  ASSERT_TRUE(table_->publish(entry(vid, sequenced)));
+  for (uint16_t ns = 0; ns < 3; ++ns) {
+    const Bytes inner = inner_ipv4(kInternetHost, kSubscriber, 57, static_cast<uint16_t>(18 + ns * 101));
+    MbufPtr pkt(cat(ethernet(kOurCoreMac, kRouterMac, core_vlan ? 7 : 0, 0x0800), inner));
+    DownstreamPacket down;
+    Drop why = Drop::kCount;
+    ASSERT_EQ(classify_downstream(pkt.m, down, why), Verdict::kFast);
+    const Session* s = table_->lookup_subscriber(down.dst);
+    ASSERT_NE(s, nullptr);
+    ASSERT_TRUE(encap_ipv4(pkt.m, down, *s, table_->state(s->local_session_id), 0, why));
+    EXPECT_EQ(from_mbuf(pkt.m), expected_encap(forwarded(inner), vid, sequenced, ns)) << "packet " << ns;
+  }
+  EXPECT_EQ(table_->state(0xb7e1).tx_packets, 3u);
+}
+
+INSTANTIATE_TEST_SUITE_P(VlanSequencedCoreVlan, EncapFlags,
+                         ::testing::Combine(::testing::Bool(), ::testing::Bool(), ::testing::Bool()));
+
+TEST_F(FastPathTest, NsWrapsModulo65536) {
+  ASSERT_TRUE(table_->publish(entry(0, true)));
+  table_->state(0xb7e1).next_ns = 0xFFFF;
+  for (uint16_t ns : {0xFFFF, 0x0000}) {
+    const Bytes inner = inner_ipv4(kInternetHost, kSubscriber, 64);
+    MbufPtr pkt(cat(ethernet(kOurCoreMac, kRouterMac, 0, 0x0800), inner));
+    DownstreamPacket down;
+    Drop why;
+    ASSERT_EQ(classify_downstream(pkt.m, down, why), Verdict::kFast);
+    ASSERT_TRUE(encap_ipv4(pkt.m, down, *table_->lookup_subscriber(down.dst), table_->state(0xb7e1), 0, why));
+    EXPECT_EQ(from_mbuf(pkt.m), expected_encap(forwarded(inner), 0, true, ns));
+  }
+}
+
+TEST_F(FastPathTest, EncapDropsEthernetPaddingOfShortPackets) {
+  ASSERT_TRUE(table_->publish(entry()));
+  const Bytes inner = inner_ipv4(kInternetHost, kSubscriber, 64, 2);  // 30 octets: padded to 60
+  Bytes frame = cat(ethernet(kOurCoreMac, kRouterMac, 0, 0x0800), inner);
+  frame.resize(60, 0);
+  MbufPtr pkt(frame);
+  DownstreamPacket down;
+  Drop why;
+  ASSERT_EQ(classify_downstream(pkt.m, down, why), Verdict::kFast);
+  ASSERT_TRUE(encap_ipv4(pkt.m, down, *table_->lookup_subscriber(down.dst), table_->state(0xb7e1), 0, why));
+  EXPECT_EQ(from_mbuf(pkt.m), expected_encap(forwarded(inner), 0, false, 0));
+}
+
+TEST_F(FastPathTest, DownstreamDropsAndPunts) {
+  ASSERT_TRUE(table_->publish(entry()));
+  DownstreamPacket down;
+  Drop why = Drop::kCount;
+  {
+    MbufPtr arp(cat(ethernet(kOurCoreMac, kRouterMac, 0, 0x0806), Bytes(28, 0)));
+    EXPECT_EQ(classify_downstream(arp.m, down, why), Verdict::kControl);
+  }
+  {
+    MbufPtr v6(cat(ethernet(kOurCoreMac, kRouterMac, 0, 0x86DD), Bytes(40, 0)));
+    EXPECT_EQ(classify_downstream(v6.m, down, why), Verdict::kDrop);
+    EXPECT_EQ(why, Drop::kNotIpv4);
+  }
+  {
+    MbufPtr other(cat(ethernet(kOurCoreMac, kRouterMac, 0, 0x0800), inner_ipv4(kInternetHost, ipv4(100, 64, 0, 99), 64)));
+    ASSERT_EQ(classify_downstream(other.m, down, why), Verdict::kFast);
+    EXPECT_EQ(table_->lookup_subscriber(down.dst), nullptr);
+  }
+  {
+    MbufPtr ttl(cat(ethernet(kOurCoreMac, kRouterMac, 0, 0x0800), inner_ipv4(kInternetHost, kSubscriber, 1)));
+    ASSERT_EQ(classify_downstream(ttl.m, down, why), Verdict::kFast);
+    const Bytes before = from_mbuf(ttl.m);
+    EXPECT_FALSE(encap_ipv4(ttl.m, down, *table_->lookup_subscriber(down.dst), table_->state(0xb7e1), 0, why));
+    EXPECT_EQ(why, Drop::kTtlExceeded);
+    EXPECT_EQ(from_mbuf(ttl.m), before);
+    EXPECT_FALSE(encap_ipv4(ttl.m, down, *table_->lookup_subscriber(down.dst), table_->state(0xb7e1), 1, why));
+    EXPECT_EQ(why, Drop::kNotOwner);
+  }
+  {
+    Bytes bad = cat(ethernet(kOurCoreMac, kRouterMac, 0, 0x0800), inner_ipv4(kInternetHost, kSubscriber, 64));
+    bad[14] = 0x46;  // IHL 24 with no options: total length still fine, header check is on IHL vs data
+    bad[16] = 0;
+    bad[17] = 20;  // total length shorter than IHL
+    MbufPtr m(bad);
+    EXPECT_EQ(classify_downstream(m.m, down, why), Verdict::kDrop);
+    EXPECT_EQ(why, Drop::kIpv4Header);
+  }
+}
+
+}  // namespace
+}  // namespace l2tp::dp::test

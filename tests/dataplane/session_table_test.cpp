@@ -1,0 +1,122 @@
+#include <gtest/gtest.h>
+
+#include "fixture.hpp"
+
+namespace l2tp::dp::test {
+namespace {
+
+using SessionTableTest = FastPathTest;
+
+rte_be32_t be(uint32_t host) { return rte_cpu_to_be_32(host); }
+
+TEST_F(SessionTableTest, TemplateIsTheExactOuterHeaderWithVlanAndSequencing) {
+  Session s;
+  ASSERT_TRUE(build_session(entry(0x123, true), s));
+  Bytes expected = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x81, 0x00, 0x01, 0x23, 0x08, 0x00,
+                    // IPv4: length and checksum 0 in the template
+                    0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 198, 51, 100, 7,
+                    // UDP 1701 -> 1701, length 0, checksum 0
+                    0x06, 0xA5, 0x06, 0xA5, 0, 0, 0, 0,
+                    // L2TP: S, version 2, peer tunnel 0x0457, peer session 0x22b8, Ns, Nr
+                    0x08, 0x02, 0x04, 0x57, 0x22, 0xb8, 0, 0, 0, 0,
+                    // PPP
+                    0xFF, 0x03, 0x00, 0x21};
+  EXPECT_EQ(Bytes(s.header_template, s.header_template + s.template_len), expected);
+  EXPECT_EQ(s.ip_offset, 18);
+  EXPECT_EQ(s.ns_offset, 18 + 20 + 8 + 6);
+}
+
+TEST_F(SessionTableTest, RefusesZeroIds) {
+  for (int field = 0; field < 4; ++field) {
+    auto e = entry();
+    if (field == 0) e.local_tunnel_id = 0;
+    if (field == 1) e.local_session_id = 0;
+    if (field == 2) e.peer_tunnel_id = 0;
+    if (field == 3) e.peer_session_id = 0;
+    EXPECT_FALSE(table_->publish(e)) << field;
+  }
+  EXPECT_EQ(table_->sessions(), 0u);
+}
+
+TEST_F(SessionTableTest, PublishFindsBothWaysAndWithdrawRemoves) {
+  ASSERT_TRUE(table_->publish(entry()));
+  const Session* s = table_->by_session_id(0xb7e1);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->local_tunnel_id, 0x4d2a);
+  EXPECT_EQ(table_->lookup_subscriber(be(kSubscriber)), s);
+  EXPECT_EQ(table_->sessions(), 1u);
+  EXPECT_TRUE(table_->withdraw(0xb7e1));
+  EXPECT_EQ(table_->by_session_id(0xb7e1), nullptr);
+  EXPECT_EQ(table_->lookup_subscriber(be(kSubscriber)), nullptr);
+  EXPECT_FALSE(table_->withdraw(0xb7e1));
+  EXPECT_EQ(table_->sessions(), 0u);
+}
+
+TEST_F(SessionTableTest, RepublishReplacesTheSubscriberAddressAndKeepsTheState) {
+  ASSERT_TRUE(table_->publish(entry(0, true)));
+  table_->state(0xb7e1).next_ns = 77;
+  auto e = entry(0, true);
+  e.subscriber_addr = ipv4(100, 64, 0, 20);
+  ASSERT_TRUE(table_->publish(e));
+  EXPECT_EQ(table_->lookup_subscriber(be(kSubscriber)), nullptr);
+  ASSERT_NE(table_->lookup_subscriber(be(e.subscriber_addr)), nullptr);
+  EXPECT_EQ(table_->lookup_subscriber(be(e.subscriber_addr))->local_session_id, 0xb7e1);
+  EXPECT_EQ(table_->state(0xb7e1).next_ns, 77) << "Ns continues across an IPCP renegotiation";
+  EXPECT_EQ(table_->sessions(), 1u);
+  // Back out of the fast path: the session stays known.
+  e.subscriber_addr = 0;
+  ASSERT_TRUE(table_->publish(e));
+  EXPECT_EQ(table_->lookup_subscriber(be(ipv4(100, 64, 0, 20))), nullptr);
+  ASSERT_NE(table_->by_session_id(0xb7e1), nullptr);
+  EXPECT_FALSE(table_->by_session_id(0xb7e1)->in_fast_path());
+}
+
+TEST_F(SessionTableTest, OneSubscriberAddressBelongsToOneSession) {
+  ASSERT_TRUE(table_->publish(entry()));
+  auto other = entry();
+  other.local_session_id = 0x1111;
+  EXPECT_FALSE(table_->publish(other));
+  other.subscriber_addr = ipv4(100, 64, 0, 11);
+  EXPECT_TRUE(table_->publish(other));
+}
+
+TEST_F(SessionTableTest, WithdrawnEntryIsFreedOnlyAfterEveryWorkerWasQuiescent) {
+  ASSERT_EQ(rte_rcu_qsbr_thread_register(rcu_.v, 1), 0);
+  rte_rcu_qsbr_thread_online(rcu_.v, 1);
+  ASSERT_TRUE(table_->publish(entry()));
+  ASSERT_TRUE(table_->withdraw(0xb7e1));
+  EXPECT_EQ(table_->reclaim(), 1u) << "worker 1 has not been quiescent since";
+  auto e = entry();
+  e.local_session_id = 0x0202;
+  e.subscriber_addr = ipv4(100, 64, 0, 2);
+  ASSERT_TRUE(table_->publish(e));  // replaces nothing: still one waiting
+  EXPECT_EQ(table_->reclaim(), 1u);
+  rte_rcu_qsbr_quiescent(rcu_.v, 1);
+  EXPECT_EQ(table_->reclaim(), 0u);
+  rte_rcu_qsbr_thread_offline(rcu_.v, 1);
+  rte_rcu_qsbr_thread_unregister(rcu_.v, 1);
+}
+
+TEST_F(SessionTableTest, ANewSessionUnderAnOldIdStartsWithFreshState) {
+  ASSERT_TRUE(table_->publish(entry(0, true)));
+  table_->state(0xb7e1).next_ns = 5;
+  table_->state(0xb7e1).rx_packets = 9;
+  ASSERT_TRUE(table_->withdraw(0xb7e1));
+  ASSERT_TRUE(table_->publish(entry(0, true)));
+  EXPECT_EQ(table_->state(0xb7e1).next_ns, 0);
+  EXPECT_EQ(table_->state(0xb7e1).rx_packets, 0u);
+}
+
+TEST_F(SessionTableTest, BulkLookupReportsHitsAndMisses) {
+  ASSERT_TRUE(table_->publish(entry()));
+  rte_be32_t a = be(kSubscriber), b = be(ipv4(100, 64, 0, 99));
+  const rte_be32_t* keys[] = {&b, &a, &b};
+  const Session* out[3];
+  table_->lookup_subscribers(keys, 3, out);
+  EXPECT_EQ(out[0], nullptr);
+  EXPECT_EQ(out[1], table_->by_session_id(0xb7e1));
+  EXPECT_EQ(out[2], nullptr);
+}
+
+}  // namespace
+}  // namespace l2tp::dp::test
