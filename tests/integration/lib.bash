@@ -50,8 +50,12 @@ loopback_cleanup() {
 # start_l2tpd NAME CONF: our daemon with $W/NAME.{ctl,pid,log}, the pppd
 # stand-in recording into $W/NAME.pppd; true once it listens.
 start_l2tpd() {
+  # Emptied before the start, not by the background job's redirection: else
+  # wait_log may match a previous run's line (and a FIFO write then block
+  # on that daemon's stale FIFO).
+  : >"$W/$1.log"
   PPPD_ARGV_LOG="$W/$1.pppd" "$L2TPD" --socket -D -c "$2" -s /dev/null -C "$W/$1.ctl" -p "$W/$1.pid" \
-    --pppd "$W/pppd" --log-level debug >"$W/$1.log" 2>&1 &
+    --pppd "$W/pppd" --log-level debug >>"$W/$1.log" 2>&1 &
   PIDS+=($!)
   disown
   wait_log "$W/$1.log" "listening on" 5
@@ -63,4 +67,25 @@ wait_count() {
   local deadline=$((SECONDS + ${4:-10}))
   while ((SECONDS < deadline)); do (($(count "$1" "$2") >= $3)) && return 0; sleep 0.1; done
   return 1
+}
+
+# netns_pair NS_A NS_B DEV_A DEV_B: two network namespaces joined by a veth
+# pair, 192.0.2.1/24 on DEV_A in NS_A and 192.0.2.2/24 on DEV_B in NS_B
+# (RFC 5737 TEST-NET-1), loopbacks up. False when any step fails.
+netns_pair() {
+  ip netns add "$1" && ip netns add "$2" &&
+    ip link add "$3" type veth peer name "$4" &&
+    ip link set "$3" netns "$1" && ip link set "$4" netns "$2" &&
+    ip -n "$1" addr add 192.0.2.1/24 dev "$3" && ip -n "$2" addr add 192.0.2.2/24 dev "$4" &&
+    ip -n "$1" link set "$3" up && ip -n "$2" link set "$4" up &&
+    ip -n "$1" link set lo up && ip -n "$2" link set lo up
+}
+
+# netns_kill NS...: SIGKILL every process in each namespace (daemons and
+# the pppds they started), by PID.
+netns_kill() {
+  local ns p
+  for ns in "$@"; do
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+  done
 }

@@ -20,10 +20,9 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 PPP_PEER=$ROOT/${BUILD_DIR:-build/gcc}/tests/ppp-peer
 L2TPD=$ROOT/${BUILD_DIR:-build/gcc}/control/l2tpd
+# shellcheck source=tests/integration/lib.bash
+source tests/integration/lib.bash  # the cwd is the repo root: pass, fail, wait_log...
 
-fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1${2:+: $2}"; fails=$((fails + 1)); }
 skip_all() { echo "SKIP: ppp ping: $1"; echo "*** ppp_ping.sh SKIPPED: $1 ***" >&2; exit 0; }
 
 [[ $EUID -eq 0 ]] || skip_all "needs root (network namespaces, mount namespaces, TUN)"
@@ -40,29 +39,20 @@ NS_A=l2pa$$ NS_B=l2pb$$
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  # ppp-peers are the daemons' children, in the same network namespace.
-  for ns in "$NS_A" "$NS_B"; do
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-    ip netns del "$ns" 2>/dev/null
-  done
+  # ppp-peers are the daemons' children, in the same network namespace;
+  # their TUN devices go with them, the veth pair with the namespaces.
+  netns_kill "$NS_A" "$NS_B"
+  ip netns del "$NS_A" 2>/dev/null
+  ip netns del "$NS_B" 2>/dev/null
   if [[ ${KEEP:-0} == 1 ]]; then echo "logs kept in $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT  # tests/run's timeout: still run cleanup
 
-ip netns add "$NS_A" && ip netns add "$NS_B" &&
-  ip link add "pa$$" type veth peer name "pb$$" &&
-  ip link set "pa$$" netns "$NS_A" && ip link set "pb$$" netns "$NS_B" &&
-  ip -n "$NS_A" addr add 192.0.2.1/24 dev "pa$$" && ip -n "$NS_B" addr add 192.0.2.2/24 dev "pb$$" &&
-  ip -n "$NS_A" link set "pa$$" up && ip -n "$NS_B" link set "pb$$" up &&
-  ip -n "$NS_A" link set lo up && ip -n "$NS_B" link set lo up ||
-  skip_all "cannot create network namespaces and a veth pair here"
+netns_pair "$NS_A" "$NS_B" "pa$$" "pb$$" || skip_all "cannot create network namespaces and a veth pair here"
 
 # xl2tpd-control makes its reply FIFO there (Debian's path).
 mkdir -p /var/run/xl2tpd
-
-# shellcheck source=tests/integration/lib.bash
-source tests/integration/lib.bash  # the cwd is the repo root
 
 # The ip-up hook records pppd's script arguments:
 # interface tty speed local remote ipparam.
@@ -122,8 +112,12 @@ start_daemon() {
     cmd="'$L2TPD' --socket -D -c '$W/$side.conf' -s /dev/null -p '$W/$side.pid' -C '$W/$side.ctl' --log-level debug"
     ready="listening on"
   fi
+  # Emptied here, not by the background job's redirection: wait_log must
+  # not find the previous daemon's line before the new one has started
+  # (and a FIFO command then block on the previous daemon's stale FIFO).
+  : >"$W/$side.log"
   unshare -m sh -c "mount --bind '$PPP_PEER' /usr/sbin/pppd && exec ip netns exec '$ns' $cmd" \
-    >"$W/$side.log" 2>&1 &
+    >>"$W/$side.log" 2>&1 &
   PIDS+=($!)
   disown
   wait_log "$W/$side.log" "$ready" 5
@@ -134,18 +128,15 @@ start_daemon() {
 lac_command() {
   if [[ $1 == xl2tpd ]]; then
     ip netns exec "$NS_A" xl2tpd-control -c "$W/lac.ctl" "$2-lac" test >/dev/null 2>&1
-  elif [[ $2 == connect ]]; then
-    echo "c test" >"$W/lac.ctl"
   else
-    echo "d test" >"$W/lac.ctl"
+    # A FIFO nobody reads would block the open forever: bound it.
+    timeout 5 sh -c "echo '$([[ $2 == connect ]] && echo c || echo d) test' >'$W/lac.ctl'"
   fi
 }
 
 stop_all() {
   for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  for ns in "$NS_A" "$NS_B"; do
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-  done
+  netns_kill "$NS_A" "$NS_B"
   PIDS=()
   # The next pair binds the same UDP port: wait until both namespaces are
   # empty (their TUN devices go with the ppp-peers).
@@ -165,11 +156,14 @@ fresh_logs() {
 # The pid ppp-peer logs on its first line ("ppp-peer[PID]: start: ...").
 peer_pid() { grep -m1 -o 'ppp-peer\[[0-9]*\]: start' "$1" 2>/dev/null | grep -o '[0-9][0-9]*'; }
 
-# wait_gone PID SECONDS: true once PID has exited.
+# wait_gone PID SECONDS: true once PID has exited. A zombie has: reaping
+# is its parent's business, and xl2tpd can leave one for a while (it reaps
+# on a SIGCHLD flag that its select() may sleep past).
 wait_gone() {
-  local deadline=$((SECONDS + $2))
+  local deadline=$((SECONDS + $2)) stat
   while ((SECONDS < deadline)); do
-    kill -0 "$1" 2>/dev/null || return 0
+    stat=$(ps -o stat= -p "$1" 2>/dev/null) || return 0
+    [[ $stat == Z* ]] && return 0
     sleep 0.1
   done
   return 1
@@ -235,7 +229,7 @@ expect_peers_exit() {
     pass "$label: both ppp-peers exit on teardown"
   else
     fail "$label: both ppp-peers exit on teardown" \
-      "LAC: $(tail -2 "$W/lac-ppp.log" | tr '\n' ' ') / LNS: $(tail -2 "$W/lns-ppp.log" | tr '\n' ' ')"
+      "LAC: $(tail -2 "$W/lac-ppp.log" | tr '\n' ' ') / LNS: $(tail -2 "$W/lns-ppp.log" | tr '\n' ' ') / left: $(ps -o pid=,stat=,ppid=,comm= -p "${lac_pid:-1},${lns_pid:-1}" | tr '\n' ' ')"
   fi
   if ! ip -n "$NS_A" link show ppp0 >/dev/null 2>&1 && ! ip -n "$NS_B" link show ppp0 >/dev/null 2>&1; then
     pass "$label: ppp0 is gone on both sides"

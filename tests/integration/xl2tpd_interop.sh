@@ -67,9 +67,13 @@ pppd_standin "$W/ourpppd"
 start_ours() {
   local ns=$1 name=$2
   : >"$W/$name.pppd"
+  # Emptied before the start, not by the background job's redirection:
+  # else wait_log can match the previous case's "listening on" and the
+  # next "echo >ours.ctl" block forever on that daemon's stale FIFO.
+  : >"$W/$name.log"
   ip netns exec "$ns" env PPPD_ARGV_LOG="$W/$name.pppd" \
     "$L2TPD" --socket -D -c "$3" -s "${4:-/dev/null}" -C "$W/$name.ctl" -p "$W/$name.pid" \
-    --pppd "$W/ourpppd" --log-level debug >"$W/$name.log" 2>&1 &
+    --pppd "$W/ourpppd" --log-level debug >>"$W/$name.log" 2>&1 &
   PIDS+=($!)
   disown
   wait_log "$W/$name.log" "listening on" 5
@@ -78,8 +82,9 @@ start_ours() {
 # start_xl2tpd NS NAME CONF SECRETS: xl2tpd with the pppd stand-in.
 start_xl2tpd() {
   local ns=$1 name=$2
+  : >"$W/$name.log"  # before the start: see start_ours
   unshare -m sh -c "mount --bind '$W/fakepppd' /usr/sbin/pppd && exec ip netns exec '$ns' xl2tpd -D -c '$3' -s '$4' -p '$W/$name.pid' -C '$W/$name.ctl'" \
-    >"$W/$name.log" 2>&1 &
+    >>"$W/$name.log" 2>&1 &
   PIDS+=($!)
   disown
   wait_log "$W/$name.log" "Listening on IP address" 5
