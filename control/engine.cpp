@@ -304,6 +304,12 @@ void Engine::on_timer(TimePoint now) {
 }
 
 std::optional<TimePoint> Engine::next_deadline() {
+  // What was done to a tunnel from outside the Engine's own entry points
+  // (a command placing or hanging up a call on a Tunnel) queued its
+  // datagrams; the caller asks for the next deadline right after (the
+  // driver's reschedule()), so they leave now rather than with whatever
+  // event comes next (the delayed ack, or a Hello a minute later).
+  flush();
   refresh_deadlines();
   if (deadlines_.empty()) return std::nullopt;
   return deadlines_.begin()->first;

@@ -58,7 +58,8 @@ class Engine : public TunnelContext {
   void on_datagram(const DatagramMeta& meta, std::span<const uint8_t> datagram, TimePoint now);
   void on_timer(TimePoint now);
   // O(log tunnels): the deadlines of tunnels that changed since the last
-  // call are refreshed, the others are kept in an ordered set.
+  // call are refreshed, the others are kept in an ordered set. Also sends
+  // what calls made on a Tunnel directly have queued: call it after them.
   std::optional<TimePoint> next_deadline();
 
   // LAC: opens a tunnel to peer (SCCRQ). nullptr at the limits.

@@ -139,6 +139,23 @@ TEST(Engine, EverythingForATunnelLeavesByThePortAndVlanItsPeerCameInOn) {
   EXPECT_EQ(route->vlan, 100);
 }
 
+TEST(Engine, ACallPlacedFromOutsideLeavesAtTheRescheduleNotWithTheNextEvent) {
+  // A FIFO command acts on a Tunnel directly, then reschedules: the ICRQ
+  // must leave then, not with the next delayed ack or Hello (it once
+  // waited for them: 100 ms per call, or a minute).
+  Pair p;
+  Tunnel* t = p.a.open_tunnel(kA, kB, {}, p.now());
+  ASSERT_TRUE(p.run_until([&] { return p.rec_a.tunnels_up == 1 && p.rec_b.tunnels_up == 1; }, 10s));
+  const size_t before = p.io_a.sent.size();
+  ASSERT_NE(t->place_call("", p.now()), nullptr);
+  p.a.next_deadline();  // what EngineDriver::reschedule() does
+  ASSERT_EQ(p.io_a.sent.size(), before + 1);
+  const auto h = l2tp::wire::decode_header(p.io_a.sent.back());
+  ASSERT_TRUE(h);
+  EXPECT_TRUE(h->control);
+  EXPECT_EQ(h->header_len < p.io_a.sent.back().size(), true);  // not a ZLB: the ICRQ
+}
+
 TEST(Engine, RetransmittedSccrqReachesTheSameTunnel) {
   Pair p;
   p.net.set_profile({.loss = 0, .min_delay = 10ms, .max_delay = 10ms});
