@@ -28,7 +28,8 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 BUILD=${BUILD_DIR:-build/gcc}
 CACHE=$ROOT/build/vm
-# A scenario takes 30-50 s on 2 busy cores; three at this limit stay under 8 min.
+# A scenario takes 25-75 s on 2 busy cores; four at this limit stay under
+# tests/run's 900 s per script.
 TIMEOUT=${VM_TIMEOUT:-120}
 SCENARIOS=("$@")
 ((${#SCENARIOS[@]})) || SCENARIOS=(baseline our_lns our_lac our_lns_dpdk)
