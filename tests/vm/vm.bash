@@ -7,8 +7,9 @@
 #   vm_kernel CACHE            sets VM_KERNEL (vmlinuz) and VM_MODDIR (its
 #                              /lib/modules/VERSION with a modules.dep)
 #   vm_initramfs BUILD OUT     writes the gzip'd cpio OUT
-#   vm_run SCENARIO LOG SECS   boots it, runs guest/scenarios/SCENARIO.sh, and
-#                              sets VM_RC (0 finished, 1 crashed or no marker,
+#   vm_run SCENARIO LOG SECS [CPUS]
+#                              boots it (CPUS vCPUs, default 1), runs
+#                              guest/scenarios/SCENARIO.sh, and sets VM_RC (0 finished, 1 crashed or no marker,
 #                              124 timed out), VM_BOOT_S and VM_TOTAL_S
 #
 # The callers print PASS:/FAIL: lines; these functions only say what happened.
@@ -115,6 +116,27 @@ vm_copy_bin() {
   done < <(ldd "$src" 2>/dev/null | awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {print $1}')
 }
 
+# The DPDK plugins our data plane needs in the VM, from the EAL's default
+# plugin folder (RTE_EAL_PMD_PATH of Debian's DPDK 22.11): net_af_packet for
+# the ports on veths, mempool_ring for the mbuf pool's ring handler. Their
+# own libraries (librte_bus_vdev, the vdev bus the ports are on, among them)
+# come from ldd.
+VM_DPDK_PMD_DIR=/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0
+VM_DPDK_PMDS=(librte_net_af_packet librte_mempool_ring)
+
+# vm_copy_pmd ROOT NAME: NAME.so.* into ROOT's plugin folder, with the
+# NAME.so and NAME.so.ABI links the host has (the EAL loads what ends in
+# .so or .so.ABI; the same file twice is one dlopen).
+vm_copy_pmd() {
+  local root=$1 name=$2 real link
+  real=$(readlink -f "$VM_DPDK_PMD_DIR/$name.so") && [[ -f $real ]] || return 1
+  vm_copy_bin "$root" "$real" || return 1
+  for link in "$VM_DPDK_PMD_DIR/$name".so*; do
+    [[ -L $link ]] && ln -sfn "$(readlink "$link")" "$root$link"
+  done
+  return 0
+}
+
 # Without debug symbols: a smaller initramfs boots faster (qemu copies it in
 # and the kernel unpacks it, both emulated). The debugoptimized l2tpd alone
 # is 12 MB with them.
@@ -153,6 +175,15 @@ vm_initramfs() {
     vm_copy_bin "$root" /usr/sbin/xl2tpd-control /usr/sbin/xl2tpd-control
     vm_copy_bin "$root" "$(command -v ip)" /sbin/ip
     vm_copy_bin "$root" "$build/control/l2tpd" /usr/sbin/l2tpd
+    # The DPDK data plane (our_lns_dpdk): the EAL dlopens every driver in
+    # its plugin folder at start, and the daemon links none of them.
+    local pmd
+    for pmd in "${VM_DPDK_PMDS[@]}"; do
+      vm_copy_pmd "$root" "$pmd" || { vm_log "DPDK plugin $pmd is not in $VM_DPDK_PMD_DIR"; exit 1; }
+    done
+    # ethtool: checksum and segmentation offloads off on the veths that
+    # net_af_packet reads.
+    vm_copy_bin "$root" "$(command -v ethtool)" /sbin/ethtool
     # Modules, flat, with the load order for /init.
     local m
     while read -r m; do
@@ -178,16 +209,16 @@ vm_initramfs() {
   ((ok))
 }
 
-# vm_run SCENARIO LOG TIMEOUT_S
+# vm_run SCENARIO LOG TIMEOUT_S [CPUS]
 vm_run() {
-  local scenario=$1 log=$2 limit=$3 start now pid
+  local scenario=$1 log=$2 limit=$3 cpus=${4:-1} start now pid
   VM_RC=1 VM_BOOT_S='' VM_TOTAL_S=''
   : >"$log"
   start=$(date +%s%N)
   # -nodefaults: no VGA, no NIC, no floppy; the serial port is the console.
   # /dev/kvm may exist but does not work here: TCG, with -cpu max for the
   # SSE4.2 that Debian's DPDK-linked binaries need.
-  qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -nodefaults -no-reboot \
+  qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp "$cpus" -nodefaults -no-reboot \
     -display none -monitor none -serial "file:$log" \
     -kernel "$VM_KERNEL" -initrd "$VM_INITRD" \
     -append "console=ttyS0 panic=-1 loglevel=4 l2tpvm.scenario=$scenario" \

@@ -85,6 +85,18 @@ has_pppd() { [ -n "$(pppd_pids "$1")" ]; }
 # to the subscriber's address.
 check_link() {
   label=$1
+  check_pool_address "$label" || return 1
+  # No default route in either namespace: the ppp link is the only way.
+  check "$label: ping from the subscriber to the LNS" \
+    in_ns lac ping -c 3 -W 3 -I "$SUB" "$POOL_LOCAL"
+  check "$label: ping from the LNS to the subscriber" \
+    in_ns lns ping -c 3 -W 3 -I "$POOL_LOCAL" "$SUB"
+}
+
+# check_pool_address LABEL: the first half of check_link, without the pings
+# (with our data plane the LNS's ppp interface carries no traffic).
+check_pool_address() {
+  label=$1
   SUB=
   if wait_for 40 ppp_up lac && wait_for 10 ppp_up lns; then
     set -- $(ppp_addrs lac)
@@ -103,11 +115,6 @@ check_link() {
       "no ppp address: LAC '$(ppp_addrs lac)', LNS '$(ppp_addrs lns)'"
     return 1
   fi
-  # No default route in either namespace: the ppp link is the only way.
-  check "$label: ping from the subscriber to the LNS" \
-    in_ns lac ping -c 3 -W 3 -I "$SUB" "$POOL_LOCAL"
-  check "$label: ping from the LNS to the subscriber" \
-    in_ns lns ping -c 3 -W 3 -I "$POOL_LOCAL" "$SUB"
 }
 
 # check_pap LABEL [USER]: the LNS's pppd authenticated USER (default
@@ -294,4 +301,104 @@ ppp debug = yes
 length bit = yes
 pppoptfile = $W/options.lac
 EOF2
+}
+
+# --- our_lns_dpdk: our data plane between the LAC and a core host ---------
+#
+#   lac                    lns (our l2tpd, DPDK)                core
+#   va 192.0.2.1 --------- vb port 0 [192.0.2.2]   port 1 vc --------- vd 198.51.100.254
+#   ppp0 10.9.0.x             [198.51.100.1]                           10.9.0.0/24 via .1
+#
+# vb and vc have no kernel address: net_af_packet reads them and our data
+# plane answers ARP and ping for 192.0.2.2 and 198.51.100.1 itself.
+DP_CORE_IP=198.51.100.1
+CORE_HOST_IP=198.51.100.254
+CORE_NET=198.51.100.0/24
+
+make_dp_namespaces() {
+  ip netns add lac && ip netns add lns && ip netns add core &&
+    ip link add va type veth peer name vb && ip link add vc type veth peer name vd &&
+    ip link set va netns lac && ip link set vb netns lns &&
+    ip link set vc netns lns && ip link set vd netns core &&
+    ip -n lac addr add "$LAC_IP/24" dev va && ip -n core addr add "$CORE_HOST_IP/24" dev vd || return 1
+  for ns_dev in lac:va lns:vb lns:vc core:vd; do
+    ip -n "${ns_dev%%:*}" link set "${ns_dev#*:}" up || return 1
+    # AF_PACKET would hand the data plane frames with partial checksums
+    # (checksum offload) or 64 KB super-frames (segmentation offload).
+    in_ns "${ns_dev%%:*}" ethtool -K "${ns_dev#*:}" rx off tx off tso off gso off gro off || return 1
+  done
+  ip -n lac link set lo up && ip -n lns link set lo up && ip -n core link set lo up &&
+    ip -n core route add 10.9.0.0/24 via "$DP_CORE_IP"
+}
+
+# The [dataplane] section of tests/integration/fastpath_ping.sh: the EAL's
+# main lcore (our control thread) on CPU 0, one worker on CPU 1, no
+# hugepages, the two veths as net_af_packet ports.
+our_dataplane_conf() {
+  cat <<EOF2
+
+[dataplane]
+eal args = -l 0-1 --no-huge -m 512 --no-shconf --no-pci --no-telemetry --log-level=lib.*:warning --vdev=net_af_packet0,iface=vb --vdev=net_af_packet1,iface=vc
+access port = 0
+access address = $LNS_IP/24
+core port = 1
+core address = $DP_CORE_IP/24
+core next hop = $CORE_HOST_IP
+workers = 1
+mbufs = 4095
+EOF2
+}
+
+# start_l2tpd_dpdk NS NAME: our daemon without --socket: the EAL, its ports
+# and its worker start before it listens (slow under TCG).
+start_l2tpd_dpdk() {
+  /sbin/ip netns exec "$1" l2tpd -D -c "$W/$2.conf" -s "$W/l2tp-secrets" -C "$W/$2.ctl" -p "$W/$2.pid" \
+    --log-level debug </dev/null >"$W/$2.log" 2>&1 &
+  if wait_log "$W/$2.log" "listening on .*DPDK data plane" 60; then
+    pass "l2tpd starts its DPDK data plane in $1 (net_af_packet ports, next hop resolved by ARP)"
+  else
+    fail "l2tpd starts its DPDK data plane in $1 (net_af_packet ports, next hop resolved by ARP)" \
+      "$(tail -5 "$W/$2.log" | tr '\n' ' ')"
+    return 1
+  fi
+}
+
+# The name of NS's ppp interface, and one of its counters:
+# ppp_stat NS rx_packets|tx_packets.
+ppp_ifname() {
+  ip -n "$1" -o link show 2>/dev/null | awk -F': ' '$2 ~ /^ppp/ { sub(/@.*/, "", $2); print $2; exit }'
+}
+ppp_stat() {
+  dev=$(ppp_ifname "$1")
+  [ -n "$dev" ] && in_ns "$1" cat "/sys/class/net/$dev/statistics/$2"
+}
+
+# our_status NAME: SIGUSR1 to our daemon NAME; true once its status report
+# (which ends with the tunnels and sessions) has been written.
+our_status() {
+  before=$(grep -c "status: fast path:" "$W/$1.log")
+  kill -USR1 "$(l2tpd_pid "$1")" &&
+    wait_for 10 sh -c "[ \$(grep -c 'status: fast path:' '$W/$1.log') -gt $before ]" &&
+    sleep 0.5
+}
+
+# proc_gone PID: PID has exited (gone, or a zombie its parent has yet to
+# wait for: kill -0 succeeds on those).
+proc_gone() {
+  [ ! -e "/proc/$1/stat" ] || [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" = Z ]
+}
+
+# proc_report PID: what each thread of PID is doing (for a process that
+# does not exit): name, state, kernel wait channel, current system call
+# (number and arguments), CPU ticks used over one second, kernel stack.
+proc_report() {
+  for t in /proc/"$1"/task/*; do
+    [ -d "$t" ] || continue
+    u0=$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)
+    sleep 1
+    u1=$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)
+    echo "thread ${t##*/} $(cat "$t/comm" 2>/dev/null): $(sed -n 's/^State:[[:space:]]*//p' "$t/status" 2>/dev/null)," \
+      "wchan $(cat "$t/wchan" 2>/dev/null), syscall $(cat "$t/syscall" 2>/dev/null), ticks in 1 s $((u1 - u0))"
+    sed 's/^/    /' "$t/stack" 2>/dev/null | head -n 8
+  done
 }
