@@ -47,13 +47,15 @@ Daemon::Daemon(Config config, Secrets secrets, const DaemonOptions& options, con
 
   if (plane.io) {
     io_ = plane.io;
-    local_ = Endpoint{config_.global.listen_addr, config_.global.port};
+    // The kernel's addresses mean nothing to LACs here: ours is the data
+    // plane's access address.
+    local_ = Endpoint{plane.local_addr ? plane.local_addr : config_.global.listen_addr, config_.global.port};
   } else {
     UdpSocketConfig sc;
     sc.bind = Endpoint{config_.global.listen_addr, config_.global.port};
     socket_ = std::make_unique<UdpSocket>(sc);
     io_ = socket_.get();
-    local_ = socket_->local_endpoint();
+    local_ = Endpoint{config_.global.listen_addr, socket_->local_endpoint().port};
   }
   if (plane.fast_path) handoff_.emplace(*plane.fast_path);
   EngineLimits limits;
@@ -169,8 +171,8 @@ void Daemon::announce() const {
   // The addresses a LAC can use: the one we are bound to, or every IPv4
   // address of the box (outside ones first).
   std::vector<std::string> addrs;
-  if (config_.global.listen_addr != 0) {
-    addrs.push_back(ipv4_to_string(config_.global.listen_addr));
+  if (local_.addr != 0) {
+    addrs.push_back(ipv4_to_string(local_.addr));
   } else if (ifaddrs* list = nullptr; getifaddrs(&list) == 0) {
     std::vector<std::string> loopback;
     for (ifaddrs* i = list; i; i = i->ifa_next) {
@@ -239,7 +241,7 @@ Tunnel* Daemon::open_to(const EndpointConfig& entry, const std::string& host, co
     error = "challenge = yes but no secret for \"" + host + "\"";
     return nullptr;
   }
-  Tunnel* t = engine_->open_tunnel(Endpoint{config_.global.listen_addr, local_.port}, peer, s, now);
+  Tunnel* t = engine_->open_tunnel(local_, peer, s, now);
   driver_->reschedule();
   if (!t) error = "tunnel limit reached";
   return t;
@@ -775,6 +777,7 @@ void Daemon::start_ppp(const Session& s, TimePoint now) {
   pc.refuse_authentication = entry->refuse_authentication;
   pc.debug = entry->ppp_debug;
   if (entry->pass_peer) pc.ipparam = ipv4_to_string(peer->addr);
+  pc.fast_path = handoff_.has_value();
   if (!entry->pppoptfile.empty()) {
     if (auto idle = pppd_idle_option(entry->pppoptfile); idle && *idle > 0) {
       call.idle_limit = std::chrono::seconds(*idle);

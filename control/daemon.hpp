@@ -81,6 +81,8 @@ struct DataPlaneSeams {
   std::function<std::vector<std::string>()> report;
   // Packets the fast path moved for a session (idle time counts them).
   std::function<uint64_t(uint16_t)> fast_path_packets;
+  // Our L2TP address on the access side (host order): what LACs dial.
+  uint32_t local_addr = 0;
 };
 
 class Daemon : public ControlObserver {

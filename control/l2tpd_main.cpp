@@ -207,6 +207,7 @@ int main(int argc, char** argv) {
       seams.fast_path = &plane->fast_path();
       seams.report = [&plane] { return plane->report(); };
       seams.fast_path_packets = [&plane](uint16_t sid) { return plane->session_packets(sid); };
+      seams.local_addr = dp_config->access_addr;
     }
     Daemon daemon(std::move(*config), std::move(secrets), opt, seams);
     if (!dp_config && !opt.foreground && !detach()) return 1;

@@ -60,6 +60,8 @@ std::vector<std::string> pppd_arguments(const PppdConfig& c) {
     a.push_back("idle");
     a.push_back("0");
   }
+  if (c.fast_path)
+    for (const char* o : {"novj", "novjccomp", "noccp"}) a.push_back(o);
   if (!c.name.empty()) {
     a.push_back("name");
     a.push_back(c.name);

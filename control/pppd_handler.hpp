@@ -59,6 +59,12 @@ struct PppdConfig {
   // counters (control/idle_monitor.hpp), so pppd gets `idle 0` after the
   // file, which overrides it.
   bool override_idle = false;
+  // A data plane forwards the subscriber's IPv4: it understands plain IPv4
+  // only, so pppd must not negotiate what would turn it into something
+  // else (Van Jacobson TCP/IP header compression, RFC 1144; CCP
+  // compression, RFC 1962). Said after the options file, which cannot turn
+  // them back on.
+  bool fast_path = false;
 };
 
 // pppd's arguments (argv[1..], the pty's name not included) with xl2tpd's

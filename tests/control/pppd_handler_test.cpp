@@ -97,6 +97,18 @@ TEST(PppdArguments, AnOptionsFileIdleIsOverriddenWithIdleZeroAfterTheFile) {
                                                          "/etc/ppp/options.lns", "idle", "0"}));
 }
 
+TEST(PppdArguments, WithADataPlaneNoHeaderOrPayloadCompressionAfterTheFile) {
+  // VJ or CCP frames are not IPv4 to the fast path: they would take the
+  // pty, and the LNS pppd has no route for them.
+  PppdConfig c;
+  c.pppoptfile = "/etc/ppp/options.lns";
+  c.fast_path = true;
+  EXPECT_EQ(pppd_arguments(c), (std::vector<std::string>{"passive", "nodetach", ":", "noauth", "file",
+                                                         "/etc/ppp/options.lns", "novj", "novjccomp", "noccp"}));
+  c.fast_path = false;
+  for (const auto& a : pppd_arguments(c)) EXPECT_NE(a, "novj");  // socket mode: pppd carries the data itself
+}
+
 TEST(PppdArguments, NeverPassesIdle) {
   PppdConfig c;
   c.require_authentication = true;

@@ -106,7 +106,8 @@ unshare -m sh -c "mount --bind '$PPP_PEER' /usr/sbin/pppd && exec ip netns exec 
   >"$W/lns.log" 2>&1 &
 PIDS+=($!)
 disown
-if wait_log "$W/lns.log" "listening on .*DPDK data plane" 30; then
+if wait_log "$W/lns.log" "listening on 192\.0\.2\.2:1701 \(DPDK data plane\)" 30 &&
+   wait_log "$W/lns.log" "LACs reach this box at UDP port 1701 of 192\.0\.2\.2\$" 2; then
   pass "fast path: l2tpd starts its DPDK data plane on net_af_packet ports (next hop resolved by ARP)"
 else
   fail "fast path: l2tpd starts its DPDK data plane on net_af_packet ports (next hop resolved by ARP)" "$(tail -5 "$W/lns.log")"
@@ -207,8 +208,10 @@ if wait_log "$W/lns.log" "tunnel [0-9]+ down" 10; then
 else
   fail "fast path: the LAC's disconnect reaches our LNS" "$(tail -3 "$W/lns.log")"
 fi
-kill -TERM "$(cat "$W/lns.pid")"
-if wait_log "$W/lns.log" "exiting" 10; then
+lns_pid=$(cat "$W/lns.pid")
+kill -TERM "$lns_pid"
+gone() { for _ in $(seq 100); do kill -0 "$lns_pid" 2>/dev/null || return 0; sleep 0.1; done; return 1; }
+if wait_log "$W/lns.log" "exiting" 10 && gone; then
   pass "fast path: SIGTERM stops the daemon and its workers"
 else
   fail "fast path: SIGTERM stops the daemon and its workers" "$(tail -3 "$W/lns.log")"

@@ -21,12 +21,10 @@ write_ppp_options
 # below want a pty and an LNS ppp interface that carry no data at all.
 echo noipv6 >>"$W/options.lns"
 echo noipv6 >>"$W/options.lac"
-# pppd negotiates Van Jacobson TCP header compression unless told not to;
-# VJ frames (PPP protocols 0x2d, 0x2f) are not IPv4 to the fast path, so
-# they take the pty to the LNS pppd, whose ppp interface has no route to
-# the core: TCP would stall. Our daemon does not yet say novj to the pppd
-# it starts with a data plane; this scenario says it in the options file.
-echo novj >>"$W/options.lns"
+# No novj here: pppd would negotiate Van Jacobson TCP header compression,
+# whose frames are not IPv4 to the fast path; our daemon passes novj,
+# novjccomp and noccp to the pppd it starts with a data plane, and the
+# 100 KB download below checks that it does.
 { our_lns_conf; our_dataplane_conf; } >"$W/ours.conf"
 xl2tpd_lac_conf >"$W/xl-lac.conf"
 
