@@ -146,19 +146,37 @@ void Engine::on_data(const DatagramMeta& meta, const wire::Header& h, std::span<
     ++counters_.data_unknown;
     return;
   }
+  if (h.has_sequence) {
+    // 5.4: with S set the peer sequences its data; what arrives behind the
+    // expected Ns is late or duplicated and is dropped (no reorder buffer
+    // on this path: one UDP socket rarely reorders; the data plane has its
+    // own handling). A gap is a loss and is skipped.
+    Session::DataSequence& seq = s->data_sequence();
+    seq.peer_sequences = true;
+    if (seq.have_expected && seq_before(h.ns, seq.expected_ns)) {
+      ++counters_.data_stale;
+      return;
+    }
+    seq.have_expected = true;
+    seq.expected_ns = static_cast<uint16_t>(h.ns + 1);
+  }
   ++counters_.data_in;
   observer_.ppp_frame(*s, payload);
 }
 
-bool Engine::send_ppp(const Session& session, std::span<const uint8_t> frame, TimePoint) {
+bool Engine::send_ppp(Session& session, std::span<const uint8_t> frame, TimePoint) {
   const Tunnel& t = session.tunnel();
   auto it = tunnels_.find(t.local_id());
   if (it == tunnels_.end() || !session.established()) return false;
-  // 5.2: the data header; no Length, no sequence numbers (sequenced data
-  // belongs to the data plane's per-session state).
+  // 5.2: the data header; no Length; Ns when the session is sequenced
+  // (5.4), Nr 0 (reserved in data messages).
   wire::Header h;
   h.tunnel_id = t.peer_id();
   h.session_id = session.peer_id();
+  if (session.sends_sequenced_data()) {
+    h.has_sequence = true;
+    h.ns = session.data_sequence().next_ns++;
+  }
   std::vector<uint8_t> d(wire::encoded_header_size(h) + frame.size());
   if (!wire::encode_header(h, frame.size(), d)) return false;
   std::copy(frame.begin(), frame.end(), d.begin() + static_cast<ptrdiff_t>(wire::encoded_header_size(h)));

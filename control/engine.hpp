@@ -38,6 +38,7 @@ struct EngineCounters {
   uint64_t data_unknown = 0;      // data for no established session
   uint64_t data_in = 0;
   uint64_t data_out = 0;
+  uint64_t data_stale = 0;        // 5.4: sequenced data older than expected (late or duplicated): dropped
 };
 
 // What the Engine asks about a peer that sends an SCCRQ: the settings of
@@ -69,7 +70,8 @@ class Engine : public TunnelContext {
   void close_all(const wire::ResultCode& why, TimePoint now);
 
   // Socket mode: a PPP frame for the session's peer, in an L2TP data message.
-  bool send_ppp(const Session& session, std::span<const uint8_t> frame, TimePoint now);
+  // Sequenced (Ns) when the session is (Session::sends_sequenced_data).
+  bool send_ppp(Session& session, std::span<const uint8_t> frame, TimePoint now);
 
   Tunnel* tunnel(uint16_t local_id);
   // How a tunnel reaches its peer: our address and port, the peer's, and

@@ -78,6 +78,20 @@ class Session {
   const Tunnel& tunnel() const { return tunnel_; }
   TimePoint created() const { return created_; }
 
+  // Data-message sequencing when the control thread carries the data
+  // (socket mode), RFC 2661 5.4: sequenced for the call's whole life when
+  // the LAC sent Sequencing Required; otherwise we follow the peer, who
+  // sequences by setting S (a LAC follows the LNS's S bit; our LNS never
+  // starts it). Nr in data messages is reserved and ignored.
+  struct DataSequence {
+    bool peer_sequences = false;  // the peer's data carried S
+    uint16_t next_ns = 0;         // Ns of our next sequenced data message
+    bool have_expected = false;
+    uint16_t expected_ns = 0;     // the peer's next Ns
+  };
+  DataSequence& data_sequence() { return data_seq_; }
+  bool sends_sequenced_data() const { return info_.sequencing_required || data_seq_.peer_sequences; }
+
  private:
   void send(wire::ControlMessage&& m, TimePoint now);
   void record(const wire::ControlMessage& m);
@@ -92,6 +106,7 @@ class Session {
   SessionState state_ = SessionState::kWaitReply;
   CallInfo info_;
   TimePoint created_;
+  DataSequence data_seq_;
 };
 
 }  // namespace l2tp::control

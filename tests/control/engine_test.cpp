@@ -64,6 +64,9 @@ struct Recorder : ControlObserver {
   void ppp_frame(const Session&, std::span<const uint8_t> f) override { frames.emplace_back(f.begin(), f.end()); }
 };
 
+// The Engine's own (mutable) Session behind an observer's const pointer.
+Session& session_of(Engine& e, const Session* s) { return *e.tunnel(s->tunnel().local_id())->session(s->local_id()); }
+
 PeerPolicy accept_all(TunnelSettings s = {}) {
   return [s](const DatagramMeta&, const std::string&) { return PeerDecision{s, ""}; };
 }
@@ -108,8 +111,8 @@ TEST(Engine, TunnelAndCallComeUpAndPppFramesFlowInSocketMode) {
   ASSERT_NE(t->place_call("", p.now()), nullptr);
   ASSERT_TRUE(p.run_until([&] { return p.rec_a.sessions_up == 1 && p.rec_b.sessions_up == 1; }, 10s));
   const std::vector<uint8_t> lcp = {0xff, 0x03, 0xc0, 0x21, 0x01, 0x01, 0x00, 0x04};
-  ASSERT_TRUE(p.a.send_ppp(*p.rec_a.last_session, lcp, p.now()));
-  ASSERT_TRUE(p.b.send_ppp(*p.rec_b.last_session, lcp, p.now()));
+  ASSERT_TRUE(p.a.send_ppp(session_of(p.a, p.rec_a.last_session), lcp, p.now()));
+  ASSERT_TRUE(p.b.send_ppp(session_of(p.b, p.rec_b.last_session), lcp, p.now()));
   ASSERT_TRUE(p.run_until([&] { return p.rec_a.frames.size() == 1 && p.rec_b.frames.size() == 1; }, 1s));
   EXPECT_EQ(p.rec_b.frames[0], lcp);
   EXPECT_EQ(p.b.counters().data_in, 1u);
@@ -126,7 +129,7 @@ TEST(Engine, EverythingForATunnelLeavesByThePortAndVlanItsPeerCameInOn) {
   ASSERT_TRUE(p.run_until([&] { return p.rec_b.tunnels_up == 1; }, 10s));
   ASSERT_NE(t->place_call("", p.now()), nullptr);
   ASSERT_TRUE(p.run_until([&] { return p.rec_b.sessions_up == 1; }, 10s));
-  ASSERT_TRUE(p.b.send_ppp(*p.rec_b.last_session, std::vector<uint8_t>{0xff, 0x03, 0xc0, 0x21}, p.now()));
+  ASSERT_TRUE(p.b.send_ppp(session_of(p.b, p.rec_b.last_session), std::vector<uint8_t>{0xff, 0x03, 0xc0, 0x21}, p.now()));
   ASSERT_FALSE(p.io_b.metas.empty());
   for (const DatagramMeta& m : p.io_b.metas) {  // SCCRP, ICRP, ZLBs and the data message
     EXPECT_EQ(m.port_id, 3);
@@ -154,6 +157,45 @@ TEST(Engine, ACallPlacedFromOutsideLeavesAtTheRescheduleNotWithTheNextEvent) {
   ASSERT_TRUE(h);
   EXPECT_TRUE(h->control);
   EXPECT_EQ(h->header_len < p.io_a.sent.back().size(), true);  // not a ZLB: the ICRQ
+}
+
+TEST(Engine, SocketModeDataFollowsThePeersSequencingAndDropsStaleNs) {
+  Pair p;
+  Tunnel* t = p.a.open_tunnel(kA, kB, {}, p.now());
+  ASSERT_TRUE(p.run_until([&] { return p.rec_b.tunnels_up == 1; }, 10s));
+  t->place_call("", p.now());
+  ASSERT_TRUE(p.run_until([&] { return p.rec_a.sessions_up == 1 && p.rec_b.sessions_up == 1; }, 10s));
+  Session& lns = session_of(p.b, p.rec_b.last_session);
+  const std::vector<uint8_t> lcp = {0xff, 0x03, 0xc0, 0x21, 0x09, 0x01, 0x00, 0x04};
+  // Unsequenced until the peer sequences (RFC 2661 5.4: our LNS never starts it).
+  ASSERT_TRUE(p.b.send_ppp(lns, lcp, p.now()));
+  EXPECT_FALSE(l2tp::wire::decode_header(p.io_b.sent.back())->has_sequence);
+  // The LAC's data with S and Ns 5, 3 (late: dropped), 6.
+  auto data = [&](uint16_t ns) {
+    l2tp::wire::Header h;
+    h.tunnel_id = lns.tunnel().local_id();
+    h.session_id = lns.local_id();
+    h.has_sequence = true;
+    h.ns = ns;
+    std::vector<uint8_t> d(l2tp::wire::encoded_header_size(h) + lcp.size());
+    EXPECT_TRUE(l2tp::wire::encode_header(h, lcp.size(), d));
+    std::copy(lcp.begin(), lcp.end(), d.end() - static_cast<ptrdiff_t>(lcp.size()));
+    p.b.on_datagram({kB, kA}, d, p.now());
+  };
+  const size_t before = p.rec_b.frames.size();
+  data(5);
+  data(3);
+  data(6);
+  EXPECT_EQ(p.rec_b.frames.size(), before + 2);
+  EXPECT_EQ(p.b.counters().data_stale, 1u);
+  // From now on our data carries Ns, from 0.
+  ASSERT_TRUE(p.b.send_ppp(lns, lcp, p.now()));
+  auto h0 = l2tp::wire::decode_header(p.io_b.sent.back());
+  ASSERT_TRUE(h0);
+  EXPECT_TRUE(h0->has_sequence);
+  EXPECT_EQ(h0->ns, 0);
+  ASSERT_TRUE(p.b.send_ppp(lns, lcp, p.now()));
+  EXPECT_EQ(l2tp::wire::decode_header(p.io_b.sent.back())->ns, 1);
 }
 
 TEST(Engine, RetransmittedSccrqReachesTheSameTunnel) {
