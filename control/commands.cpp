@@ -40,6 +40,13 @@ void tunnel_lines(std::vector<std::string>& out, const std::string& prefix, cons
     out.push_back("STATUS " + p + "peer_id=" + std::to_string(c.peer_id));
     out.push_back("STATUS " + p + "state=" + c.state);
     out.push_back("STATUS " + p + "direction=" + c.direction);
+    out.push_back("STATUS " + p + "subscriber=" + c.subscriber);
+    out.push_back("STATUS " + p + "user=" + c.user);
+    out.push_back("STATUS " + p + "frames_in=" + std::to_string(c.frames_in));
+    out.push_back("STATUS " + p + "bytes_in=" + std::to_string(c.bytes_in));
+    out.push_back("STATUS " + p + "frames_out=" + std::to_string(c.frames_out));
+    out.push_back("STATUS " + p + "bytes_out=" + std::to_string(c.bytes_out));
+    out.push_back("STATUS " + p + "fast_path_packets=" + std::to_string(c.fast_path_packets));
   }
   out.push_back("STATUS " + prefix + "calls.count=" + std::to_string(t.calls.size()));
 }

@@ -105,6 +105,13 @@ struct CallStatus {
   uint16_t peer_id = 0;  // the peer's
   std::string state;     // session_state_name
   std::string direction; // "incoming" / "outgoing"
+  // What accounting wants (socket mode has no telemetry: the FIFO is its
+  // window): set once the call has a PPP side.
+  std::string subscriber;  // IPCP's peer address, "" before IPCP
+  std::string user;        // the name the peer authenticated with
+  uint64_t frames_in = 0, bytes_in = 0;    // PPP from the peer, through the control thread
+  uint64_t frames_out = 0, bytes_out = 0;  // PPP to the peer, through the control thread
+  uint64_t fast_path_packets = 0;          // IPv4 the data plane moved, both ways
 };
 struct TunnelStatus {
   uint16_t id = 0;       // ours: what `d <tid>` and `c <tid>` take
@@ -131,7 +138,9 @@ Reply available_reply(const std::vector<std::string>& lns_names, const std::vect
 // status-lns (y): "00 OK", "STATUS name=", then per tunnel of that entry
 // "STATUS tunnels.N.id=ID", ".peer_id=", ".peer=", ".peer_host=", ".role=",
 // ".state=", per call "STATUS tunnels.N.calls.M.id=", ".peer_id=",
-// ".state=", ".direction=", then "STATUS tunnels.N.calls.count=", and
+// ".state=", ".direction=", ".subscriber=", ".user=", ".frames_in=",
+// ".bytes_in=", ".frames_out=", ".bytes_out=", ".fast_path_packets=",
+// then "STATUS tunnels.N.calls.count=", and
 // "STATUS tunnels.count=". As xl2tpd's (less its byte counters, not kept yet),
 // but `id` is our Tunnel ID (xl2tpd shows the peer's), the one the other
 // commands take.

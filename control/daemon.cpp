@@ -352,8 +352,23 @@ TunnelStatus Daemon::status_of(const Tunnel& t, const Endpoint& peer) const {
   ts.state = tunnel_state_name(t.state());
   for (const auto& [id, s] : t.sessions()) {
     if (s->closed()) continue;
-    ts.calls.push_back({s->local_id(), s->peer_id(), session_state_name(s->state()),
-                        s->direction() == CallDirection::kIncoming ? "incoming" : "outgoing"});
+    CallStatus cs;
+    cs.id = s->local_id();
+    cs.peer_id = s->peer_id();
+    cs.state = session_state_name(s->state());
+    cs.direction = s->direction() == CallDirection::kIncoming ? "incoming" : "outgoing";
+    if (auto c = calls_.find(s->local_id()); c != calls_.end()) {
+      const PppLinkState& ls = c->second.pppd->link_state();
+      const PppdCounters& pc = c->second.pppd->counters();
+      if (ls.ipcp_up) cs.subscriber = ipv4_to_string(ls.peer_ipv4);
+      cs.user = ls.peer_auth_name;
+      cs.frames_in = pc.frames_from_peer;
+      cs.bytes_in = pc.bytes_from_peer;
+      cs.frames_out = pc.frames_to_peer;
+      cs.bytes_out = pc.bytes_to_peer;
+    }
+    if (plane_.fast_path_packets) cs.fast_path_packets = plane_.fast_path_packets(s->local_id());
+    ts.calls.push_back(std::move(cs));
   }
   return ts;
 }

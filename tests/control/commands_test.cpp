@@ -249,7 +249,8 @@ TEST(Commands, RepliesCannotBeForgedByWhatTheyQuote) {
 }
 
 TEST(Commands, AvailableListsEntriesTunnelsAndCalls) {
-  TunnelStatus t{5, 77, "LNS", "127.0.0.1:1701", "lac1", "established", {{9, 10, "established", "incoming"}}};
+  TunnelStatus t{5, 77, "LNS", "127.0.0.1:1701", "lac1", "established",
+                 {{9, 10, "established", "incoming", "", "", 0, 0, 0, 0, 0}}};
   EXPECT_EQ(format_reply(available_reply({"default"}, {"up", "backup"}, {t})),
             "00 OK\n"
             "00 AVAILABLE lns.0.name=default\n"
@@ -266,7 +267,8 @@ TEST(Commands, AvailableListsEntriesTunnelsAndCalls) {
 }
 
 TEST(Commands, LnsStatusListsTunnelsAndCalls) {
-  TunnelStatus t{5, 77, "LNS", "127.0.0.1:1701", "lac1", "established", {{9, 10, "established", "incoming"}}};
+  TunnelStatus t{5, 77, "LNS", "127.0.0.1:1701", "lac1", "established",
+                 {{9, 10, "established", "incoming", "10.9.0.10", "alice", 12, 700, 11, 650, 4000}}};
   EXPECT_EQ(format_reply(lns_status_reply("default", {t})),
             "00 OK\n"
             "00 STATUS name=default\n"
@@ -280,6 +282,13 @@ TEST(Commands, LnsStatusListsTunnelsAndCalls) {
             "00 STATUS tunnels.0.calls.0.peer_id=10\n"
             "00 STATUS tunnels.0.calls.0.state=established\n"
             "00 STATUS tunnels.0.calls.0.direction=incoming\n"
+            "00 STATUS tunnels.0.calls.0.subscriber=10.9.0.10\n"
+            "00 STATUS tunnels.0.calls.0.user=alice\n"
+            "00 STATUS tunnels.0.calls.0.frames_in=12\n"
+            "00 STATUS tunnels.0.calls.0.bytes_in=700\n"
+            "00 STATUS tunnels.0.calls.0.frames_out=11\n"
+            "00 STATUS tunnels.0.calls.0.bytes_out=650\n"
+            "00 STATUS tunnels.0.calls.0.fast_path_packets=4000\n"
             "00 STATUS tunnels.0.calls.count=1\n"
             "00 STATUS tunnels.count=1\n");
   EXPECT_EQ(format_reply(lns_status_reply("x", {})), "00 OK\n00 STATUS name=x\n00 STATUS tunnels.count=0\n");

@@ -297,6 +297,18 @@ run_case() {
         fail "$label: our ${side^^} sees IPCP up on the pty" "$(grep -E 'LCP|IPCP' "$W/$side.log" | tail -2 | tr '\n' ' ')"
       fi
     done
+    if [[ $lns_kind == ours ]]; then
+      # Accounting through the FIFO (socket mode has no telemetry):
+      # xl2tpd-control status-lns shows the subscriber and the traffic.
+      local st
+      st=$(ip netns exec "$NS_B" timeout 10 xl2tpd-control -d -c "$W/lns.ctl" status-lns default 2>&1)
+      if grep -q "calls.0.subscriber=10\.9\.0\.10$" <<<"$st" &&
+         grep -Eq "calls.0.frames_in=([1-9][0-9]+)$" <<<"$st" && grep -Eq "calls.0.bytes_out=[1-9][0-9]*$" <<<"$st"; then
+        pass "$label: xl2tpd-control status-lns shows the subscriber's address and traffic"
+      else
+        fail "$label: xl2tpd-control status-lns shows the subscriber's address and traffic" "$(grep calls.0 <<<"$st" | tr '\n' ' ')"
+      fi
+    fi
     lac_command "$lac_kind" disconnect
     expect_peers_exit "$label"
     # Dial again; this time a ppp-peer ends the link itself: the one under
