@@ -15,11 +15,16 @@
 // 8192 mbufs, cache 256, RTE_MBUF_DEFAULT_BUF_SIZE), same burst (32), one
 // core each (the same lcore, one after the other), same page size.
 // - Ours: the worker's poll() over rounds of --packets packets, each round
-//   timed with the TSC from the first poll to the flush after the last;
+//   timed from the first poll to the flush after the last by the thread's
+//   CPU time (converted to TSC cycles; the TSC's wall time is printed too);
 //   the rate is that of the median round (one warm-up round is dropped).
 // - testpmd: --forward-mode=macswap (or 5tswap), --port-topology=loop on
 //   the same ports; the rate is the median of its one-second Rx-pps
-//   samples (after the first two), summed over its ports.
+//   samples (after the first two), summed over its ports, divided by the
+//   share of that window its forwarding thread was on the CPU
+//   (/proc/PID/task/TID/schedstat).
+// Both are thus per second on the CPU: the machine is shared, and time a
+// process spends preempted is not its cost (the cache it loses is).
 // - "port": the same ports alone (RX to TX, nothing read), timed as ours:
 //   the share of every figure that is the ports' and not the worker's.
 // The ratio is ours over testpmd's. Each testpmd run follows ours on the
@@ -35,7 +40,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <csignal>
+#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -247,8 +254,32 @@ struct PcapPort {
   PcapPort& operator=(const PcapPort&) = delete;
 };
 
+// This thread's CPU time (ns): on a shared machine the worker is at times
+// preempted, and the time it was not running is not the worker's cost.
+uint64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// CPU time (ns) of each thread of a process, from /proc/PID/task/*/schedstat.
+std::vector<std::pair<std::string, uint64_t>> task_cpu_ns(pid_t pid) {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  std::error_code ec;
+  for (const auto& t : std::filesystem::directory_iterator(dir, ec)) {
+    std::ifstream in(t.path() / "schedstat");
+    uint64_t ns = 0;
+    if (in >> ns) out.emplace_back(t.path().filename().string(), ns);
+  }
+  return out;
+}
+
 struct Result {
-  std::vector<uint64_t> round_cycles;  // per round of `packets` packets
+  // Per round of `packets` packets, in TSC cycles: on-CPU time (the
+  // figures) and wall time (for reference).
+  std::vector<uint64_t> round_cycles;
+  std::vector<uint64_t> round_wall;
   uint64_t packets_per_round = 0;
   uint64_t drops = 0;
   uint64_t slow = 0;  // taken in but neither decapsulated nor encapsulated
@@ -256,6 +287,10 @@ struct Result {
 };
 
 struct Bench {
+  static uint64_t ns_to_cycles(uint64_t ns) {
+    return static_cast<uint64_t>(static_cast<double>(ns) * static_cast<double>(rte_get_tsc_hz()) / 1e9);
+  }
+
   // The ports alone on the same traffic, timed the same way: RX bursts of
   // 32 from both ports, each sent as it came out of the other port, no
   // look at the data. What the ports cost of every figure (testpmd's too).
@@ -264,7 +299,7 @@ struct Bench {
     rte_mbuf* pkts[dp::kBurst];
     for (unsigned round = 0; round < rounds + 1; ++round) {
       uint64_t seen = 0;
-      const uint64_t t0 = rte_rdtsc_precise();
+      const uint64_t c0 = thread_cpu_ns();
       while (seen < packets) {
         for (auto [from, to] : {std::pair{access, core}, std::pair{core, access}}) {
           const uint16_t n = rte_eth_rx_burst(from, 0, pkts, dp::kBurst);
@@ -273,8 +308,8 @@ struct Bench {
           seen += n;
         }
       }
-      const uint64_t t1 = rte_rdtsc_precise();
-      if (round != 0) cycles.push_back((t1 - t0) * packets / seen);
+      const uint64_t c1 = thread_cpu_ns();
+      if (round != 0) cycles.push_back(ns_to_cycles(c1 - c0) * packets / seen);
     }
     std::sort(cycles.begin(), cycles.end());
     return cycles[cycles.size() / 2];
@@ -323,14 +358,17 @@ struct Bench {
         const auto& k = w.counters();
         const uint64_t drops_before = k.dropped_total(), fast_before = k.decap + k.encap;
         uint64_t seen = 0;
+        const uint64_t c0 = thread_cpu_ns();
         const uint64_t t0 = rte_rdtsc_precise();
         while (seen < packets) seen += w.poll();
         w.flush();
         const uint64_t t1 = rte_rdtsc_precise();
+        const uint64_t c1 = thread_cpu_ns();
         if (round == 0) continue;
         r.drops += k.dropped_total() - drops_before;
         r.slow += seen - (k.decap + k.encap - fast_before);
-        r.round_cycles.push_back((t1 - t0) * packets / seen);
+        r.round_cycles.push_back(ns_to_cycles(c1 - c0) * packets / seen);
+        r.round_wall.push_back((t1 - t0) * packets / seen);
         r.packets_per_round = packets;
       }
       w.detach();
@@ -356,7 +394,8 @@ struct TestpmdOptions {
 // same pcaps (loop topology: each port sends back out of itself, and TX
 // frees), same mbuf count, cache and size, burst 32. Returns the median
 // over its one-second samples (after the first two) of the Rx-pps summed
-// over its ports; 0 if it could not be run.
+// over its ports, per second of its forwarding thread on the CPU; 0 if it
+// could not be run.
 double run_testpmd(const TestpmdOptions& o, const Traffic& t, const std::string& empty) {
   char path[] = "/tmp/l2tp-dp-bench-testpmd-XXXXXX";
   int fd = mkstemp(path);
@@ -390,7 +429,21 @@ double run_testpmd(const TestpmdOptions& o, const Traffic& t, const std::string&
     unlink(path);
     return 0;
   }
-  std::this_thread::sleep_for(std::chrono::seconds(o.seconds));
+  // Its forwarding thread's CPU time over the sampled window (after the
+  // first two seconds, as the samples): on a shared machine it too is
+  // preempted at times, and its rate is counted per second on the CPU.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const auto cpu0 = task_cpu_ns(pid);
+  const auto wall0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(o.seconds > 2 ? o.seconds - 2 : 1));
+  const auto cpu1 = task_cpu_ns(pid);
+  const double wall =
+      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - wall0).count();
+  double on_cpu = 0;  // the busiest thread's share of the window
+  for (const auto& [tid, ns] : cpu1)
+    for (const auto& [tid0, ns0] : cpu0)
+      if (tid == tid0) on_cpu = std::max(on_cpu, static_cast<double>(ns - ns0) / wall);
+  if (on_cpu <= 0 || on_cpu > 1) on_cpu = 1;
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -410,7 +463,7 @@ double run_testpmd(const TestpmdOptions& o, const Traffic& t, const std::string&
   if (pps.size() > 2) pps.erase(pps.begin(), pps.begin() + 2);
   if (pps.empty()) return 0;
   std::sort(pps.begin(), pps.end());
-  return pps[pps.size() / 2];
+  return pps[pps.size() / 2] / on_cpu;
 }
 
 }  // namespace
@@ -502,10 +555,11 @@ int main(int argc, char** argv) {
     if (!no_testpmd)
       std::printf("baseline: dpdk-testpmd %s on the same ports and pcaps, 1 forwarding core, %u s\n",
                   tp.mode.c_str(), tp.seconds);
-    std::printf("median round: Mpps, cycles/pkt, inner Gbit/s; best round: cycles/pkt; port: cycles/pkt of\n"
-                "the ports alone (RX to TX, same traffic, same timing), included in ours and testpmd's\n");
-    std::printf("%-8s %-6s %-6s %8s %10s %8s %8s %8s %8s %8s\n", "sessions", "mode", "size", "Mpps", "cycles/pkt",
-                "best", "port", "Gbit/s", "pmd Mpps", "vs pmd");
+    std::printf("per second on the CPU; median round: Mpps, cycles/pkt, inner Gbit/s; best round: cycles/pkt;\n"
+                "wall: median round's cycles/pkt by the TSC; port: cycles/pkt of the ports alone (RX to TX,\n"
+                "same traffic, same timing), included in ours and testpmd's\n");
+    std::printf("%-8s %-6s %-6s %8s %10s %8s %8s %8s %8s %8s %8s\n", "sessions", "mode", "size", "Mpps",
+                "cycles/pkt", "best", "wall", "port", "Gbit/s", "pmd Mpps", "vs pmd");
     for (unsigned n : session_counts) {
       const Sessions sessions = make_sessions(n, rng);
       for (bool imix : {false, true})
@@ -520,11 +574,14 @@ int main(int argc, char** argv) {
           std::sort(r.round_cycles.begin(), r.round_cycles.end());
           const double median = static_cast<double>(r.round_cycles[r.round_cycles.size() / 2]);
           const double best = static_cast<double>(r.round_cycles.front());
+          std::sort(r.round_wall.begin(), r.round_wall.end());
+          const double wall = static_cast<double>(r.round_wall[r.round_wall.size() / 2]);
           const double cpp = median / static_cast<double>(r.packets_per_round);
           const double mpps = hz / cpp / 1e6;
           const double gbps = mpps * 1e6 * static_cast<double>(traffic.inner_bytes) / traffic.frames * 8 / 1e9;
-          std::printf("%-8u %-6s %-6s %8.2f %10.1f %8.1f %8.1f %8.2f", n, mode_name(mode), imix ? "imix" : "64",
-                      mpps, cpp, best / static_cast<double>(r.packets_per_round),
+          std::printf("%-8u %-6s %-6s %8.2f %10.1f %8.1f %8.1f %8.1f %8.2f", n, mode_name(mode),
+                      imix ? "imix" : "64", mpps, cpp, best / static_cast<double>(r.packets_per_round),
+                      wall / static_cast<double>(r.packets_per_round),
                       static_cast<double>(r.port_cycles) / static_cast<double>(r.packets_per_round), gbps);
           if (testpmd_pps > 0) std::printf(" %8.2f %8.2f", testpmd_pps / 1e6, mpps * 1e6 / testpmd_pps);
           if (r.drops) std::printf("  (%lu drops!)", static_cast<unsigned long>(r.drops));
