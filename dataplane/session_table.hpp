@@ -112,6 +112,10 @@ class SessionTable final : public control::FastPath {
   void lookup_subscribers(const rte_be32_t** addrs, uint32_t n, const Session** out,
                           uint16_t* ids = nullptr) const;
   const Session* lookup_subscriber(rte_be32_t addr) const;
+  // For prefetching: what lookup_subscribers() reads first for addr.
+  const void* subscriber_address(rte_be32_t addr) const {
+    return &direct_[static_cast<uint16_t>(rte_be_to_cpu_32(addr))];
+  }
   SessionState& state(uint16_t id) const { return states_[id]; }
 
  private:

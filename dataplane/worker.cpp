@@ -204,6 +204,8 @@ uint32_t Worker::poll_core() {
     Drop why = Drop::kCount;
     switch (classify_downstream(pkts[i], down[nf], why)) {
       case Verdict::kFast:
+        // The lookup's first read, started while the burst is classified.
+        rte_prefetch0(config_.table->subscriber_address(down[nf].dst));
         keys[nf] = &down[nf].dst;
         fast[nf++] = pkts[i];
         break;
