@@ -39,6 +39,30 @@ inline uint16_t check_ipv4(const uint8_t* ip, uint32_t avail, uint32_t frame_res
   return ihl;
 }
 
+// The data messages LACs send nearly always, read at fixed offsets instead
+// of through wire::decode_header and wire::parse_ppp (the same rules, for
+// these shapes only): flags with no S, O or P bit, with or without L (then
+// Length equal to the UDP payload), and PPP "FF 03 00 21" (IPv4 with
+// address and control, RFC 1662 3.1). Returns the L2TP header length
+// (6 or 8), or 0 for anything else, which takes the general decoder.
+inline uint32_t fixed_data_header(const uint8_t* l2tp, uint16_t flags, uint32_t readable,
+                                  uint32_t datagram_len) {
+  uint32_t hlen;
+  if (flags == wire::kVersion2) {
+    hlen = 6;
+  } else if (flags == (wire::kFlagLength | wire::kVersion2) && load16(l2tp + 2) == datagram_len &&
+             datagram_len <= readable) {
+    hlen = 8;
+  } else {
+    return 0;
+  }
+  // The PPP header must lie within the message (readable bounds it).
+  if (readable < hlen + 4) return 0;
+  uint32_t ppp;
+  std::memcpy(&ppp, l2tp + hlen, 4);
+  return ppp == rte_cpu_to_be_32(0xFF030021) ? hlen : 0;
+}
+
 }  // namespace
 
 Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t worker,
@@ -90,32 +114,53 @@ Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t
   if ((flags & wire::kVersionMask) != wire::kVersion2) return drop = Drop::kL2tpVersion, Verdict::kDrop;
   if (flags & wire::kFlagType) return Verdict::kControl;
 
-  auto header = wire::decode_header(std::span<const uint8_t>(l2tp, readable));
-  if (!header) return drop = Drop::kL2tpHeader, Verdict::kDrop;
-  const wire::Header& h = *header;
-  // The Length field, when present, covers exactly the UDP payload.
-  if (h.has_length && h.length != datagram_len) return drop = Drop::kL2tpHeader, Verdict::kDrop;
+  // What every data message must agree on, however it was parsed.
+  uint16_t tunnel_id, session_id;
+  uint32_t message_len;  // the L2TP message: header, PPP and padding-free payload
+  uint32_t inner_at;     // the PPP information field, from the frame start
+  bool ipv4 = true;      // PPP protocol IPv4
+  if (const uint32_t fixed = fixed_data_header(l2tp, flags, readable, datagram_len); fixed != 0) {
+    tunnel_id = load16(l2tp + fixed - 4);
+    session_id = load16(l2tp + fixed - 2);
+    message_len = (flags & wire::kFlagLength) ? datagram_len : readable;
+    inner_at = l2tp_at + fixed + 4;
+  } else {
+    auto header = wire::decode_header(std::span<const uint8_t>(l2tp, readable));
+    if (!header) return drop = Drop::kL2tpHeader, Verdict::kDrop;
+    const wire::Header& h = *header;
+    // The Length field, when present, covers exactly the UDP payload.
+    if (h.has_length && h.length != datagram_len) return drop = Drop::kL2tpHeader, Verdict::kDrop;
+    tunnel_id = h.tunnel_id;
+    session_id = h.session_id;
+    message_len = h.message_len;
+    // RFC 2661 5.2 carries PPP without HDLC framing: FF 03 may be there or
+    // not, and the protocol may be one octet (PFC, RFC 1661 6.5).
+    auto ppp = wire::parse_ppp(std::span<const uint8_t>(l2tp + h.header_len, h.message_len - h.header_len));
+    // Checked after the session, as the fixed shapes are.
+    if (!ppp) {
+      inner_at = 0;
+    } else {
+      inner_at = static_cast<uint32_t>(ppp->information.data() - p);
+      ipv4 = ppp->protocol == wire::ppp::kIpv4;
+    }
+  }
 
-  const Session* s = table.by_session_id(h.session_id);
+  const Session* s = table.by_session_id(session_id);
   uint32_t src_addr, dst_addr;
   std::memcpy(&src_addr, ip + 12, 4);
   std::memcpy(&dst_addr, ip + 16, 4);
-  if (s == nullptr || s->local_tunnel_id != h.tunnel_id || s->peer_addr != src_addr ||
+  if (s == nullptr || s->local_tunnel_id != tunnel_id || s->peer_addr != src_addr ||
       s->local_addr != dst_addr || s->peer_port != rte_cpu_to_be_16(src_port) ||
       s->local_port != rte_cpu_to_be_16(dst_port))
     return drop = Drop::kUnknownSession, Verdict::kDrop;
 
-  // RFC 2661 5.2 carries PPP without HDLC framing: FF 03 may be there or
-  // not, and the protocol may be one octet (PFC, RFC 1661 6.5).
-  auto ppp = wire::parse_ppp(std::span<const uint8_t>(l2tp + h.header_len, h.message_len - h.header_len));
-  if (!ppp) return drop = Drop::kPppHeader, Verdict::kDrop;
-  if (ppp->protocol != wire::ppp::kIpv4 || !s->in_fast_path()) return Verdict::kControl;
+  if (inner_at == 0) return drop = Drop::kPppHeader, Verdict::kDrop;
+  if (!ipv4 || !s->in_fast_path()) return Verdict::kControl;
   if (s->owner_worker != worker) return drop = Drop::kNotOwner, Verdict::kDrop;
 
-  const uint32_t inner_at = static_cast<uint32_t>(ppp->information.data() - p);
   out.session = s;
   out.inner_offset = static_cast<uint16_t>(inner_at);
-  out.inner_len = static_cast<uint16_t>(l2tp_at + h.message_len - inner_at);
+  out.inner_len = static_cast<uint16_t>(l2tp_at + message_len - inner_at);
   return Verdict::kFast;
 }
 

@@ -10,6 +10,7 @@
 #include <rte_hash_crc.h>
 #include <rte_ip.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_udp.h>
 
@@ -108,6 +109,24 @@ bool build_session(const control::FastPathEntry& e, Session& s) {
   return true;
 }
 
+namespace {
+
+// The subscriber hash's functions for its 4-octet keys, inlined where
+// rte_hash's generic ones loop or call memcmp.
+uint32_t hash_address(const void* key, uint32_t, uint32_t init) {
+  uint32_t addr;
+  std::memcpy(&addr, key, sizeof addr);
+  return rte_hash_crc_4byte(addr, init);
+}
+int same_address(const void* a, const void* b, size_t) {
+  uint32_t x, y;
+  std::memcpy(&x, a, sizeof x);
+  std::memcpy(&y, b, sizeof y);
+  return x != y;
+}
+
+}  // namespace
+
 SessionTable::SessionTable(const std::string& name, rte_rcu_qsbr* rcu, uint32_t max_subscribers,
                            int socket_id)
     : rcu_(rcu) {
@@ -125,13 +144,24 @@ SessionTable::SessionTable(const std::string& name, rte_rcu_qsbr* rcu, uint32_t 
   for (size_t i = 0; i < kSessionSlots; ++i) new (&slots_[i]) std::atomic<Session*>(nullptr);
   states_ = static_cast<SessionState*>(states);
   for (size_t i = 0; i < kSessionSlots; ++i) new (&states_[i]) SessionState{};
+  direct_ = static_cast<std::atomic<uint32_t>*>(
+      rte_zmalloc_socket("l2tp_subscribers_direct", sizeof(std::atomic<uint32_t>) * 65536, RTE_CACHE_LINE_SIZE,
+                         socket_id));
+  if (direct_ == nullptr) {
+    rte_free(slots_);
+    rte_free(states_);
+    throw std::runtime_error("session table: no memory for the subscriber array");
+  }
+  for (size_t i = 0; i < 65536; ++i) new (&direct_[i]) std::atomic<uint32_t>(0);
+  direct_count_.assign(65536, 0);
+  direct_xor_.assign(65536, 0);
 
   rte_hash_parameters params{};
   params.name = name.c_str();
   // rte_hash wants at least 8 entries and a bucket's worth to be useful.
   params.entries = max_subscribers < 64 ? 64 : max_subscribers;
   params.key_len = sizeof(rte_be32_t);
-  params.hash_func = rte_hash_crc;
+  params.hash_func = hash_address;
   params.hash_func_init_val = 0;
   params.socket_id = socket_id;
   params.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;
@@ -139,9 +169,12 @@ SessionTable::SessionTable(const std::string& name, rte_rcu_qsbr* rcu, uint32_t 
   if (subscribers_ == nullptr) {
     rte_free(slots_);
     rte_free(states_);
+    rte_free(direct_);
     throw std::runtime_error("session table: rte_hash_create " + name + ": " +
                              rte_strerror(rte_errno));
   }
+  // 4-octet keys would otherwise be compared by a call to libc's memcmp.
+  rte_hash_set_cmp_func(subscribers_, same_address);
   // The hash's own key slots are recycled after a grace period of the same
   // RCU variable (defer-queue mode), so a worker in the middle of a lookup
   // never sees its key slot reused.
@@ -152,6 +185,7 @@ SessionTable::SessionTable(const std::string& name, rte_rcu_qsbr* rcu, uint32_t 
     rte_hash_free(subscribers_);
     rte_free(slots_);
     rte_free(states_);
+    rte_free(direct_);
     throw std::runtime_error(std::string("session table: rte_hash_rcu_qsbr_add: ") +
                              rte_strerror(rte_errno));
   }
@@ -164,6 +198,34 @@ SessionTable::~SessionTable() {
   rte_hash_free(subscribers_);
   rte_free(slots_);
   rte_free(states_);
+  rte_free(direct_);
+}
+
+void SessionTable::direct_refresh(uint16_t low) {
+  uint32_t entry = 0;
+  if (direct_count_[low] > 1) {
+    entry = kDirectCollide;
+  } else if (direct_count_[low] == 1) {
+    const uint16_t id = direct_xor_[low];
+    const Session* s = slots_[id].load(std::memory_order_relaxed);
+    entry = (rte_be_to_cpu_32(s->subscriber_addr) & 0xFFFF0000u) | id;
+  }
+  direct_[low].store(entry, std::memory_order_release);
+}
+
+// Called with slots_[id] already holding the session that has addr.
+void SessionTable::direct_add(rte_be32_t addr, uint16_t id) {
+  const auto low = static_cast<uint16_t>(rte_be_to_cpu_32(addr));
+  ++direct_count_[low];
+  direct_xor_[low] ^= id;
+  direct_refresh(low);
+}
+
+void SessionTable::direct_remove(rte_be32_t addr, uint16_t id) {
+  const auto low = static_cast<uint16_t>(rte_be_to_cpu_32(addr));
+  --direct_count_[low];
+  direct_xor_[low] ^= id;
+  direct_refresh(low);
 }
 
 bool SessionTable::retired_pending(uint16_t id) const {
@@ -193,6 +255,24 @@ void SessionTable::synchronize() {
   reclaim();
 }
 
+namespace {
+
+// The subscriber hash holds a Session pointer with its local session ID in
+// the top 16 bits (user-space addresses are below 2^47 on x86-64 and on
+// arm64 with 48-bit VAs; publish() refuses a pointer above 2^48), so the
+// worker learns the SessionState index from the lookup itself and fetches
+// the Session and its state at once instead of one after the other.
+constexpr unsigned kTagShift = 48;
+void* tag(const Session* s) {
+  return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(s) | uintptr_t{s->local_session_id} << kTagShift);
+}
+const Session* untag(void* data) {
+  return reinterpret_cast<const Session*>(reinterpret_cast<uintptr_t>(data) & ((uintptr_t{1} << kTagShift) - 1));
+}
+uint16_t tagged_id(void* data) { return static_cast<uint16_t>(reinterpret_cast<uintptr_t>(data) >> kTagShift); }
+
+}  // namespace
+
 bool SessionTable::publish(const control::FastPathEntry& entry) {
   reclaim();
   Session fresh;
@@ -203,7 +283,7 @@ bool SessionTable::publish(const control::FastPathEntry& entry) {
   if (fresh.subscriber_addr != 0) {
     void* holder = nullptr;
     if (rte_hash_lookup_data(subscribers_, &fresh.subscriber_addr, &holder) >= 0 &&
-        static_cast<Session*>(holder)->local_session_id != id)
+        tagged_id(holder) != id)
       return false;  // one address, one session
   }
 
@@ -219,11 +299,18 @@ bool SessionTable::publish(const control::FastPathEntry& entry) {
   if (s == nullptr) return false;
   new (s) Session(fresh);
 
-  if (s->subscriber_addr != 0 && rte_hash_add_key_data(subscribers_, &s->subscriber_addr, s) < 0) {
+  if (s->subscriber_addr != 0 &&
+      ((reinterpret_cast<uintptr_t>(s) >> kTagShift) != 0 ||
+       rte_hash_add_key_data(subscribers_, &s->subscriber_addr, tag(s)) < 0)) {
     rte_free(s);
     return false;
   }
   slots_[id].store(s, std::memory_order_release);
+  // Unchanged address: the entry already leads to slots_[id], now s.
+  if (old != nullptr && old->subscriber_addr != 0 && old->subscriber_addr != s->subscriber_addr)
+    direct_remove(old->subscriber_addr, id);
+  if (s->subscriber_addr != 0 && (old == nullptr || old->subscriber_addr != s->subscriber_addr))
+    direct_add(s->subscriber_addr, id);
   if (old != nullptr) {
     if (old->subscriber_addr != 0 && old->subscriber_addr != s->subscriber_addr)
       rte_hash_del_key(subscribers_, &old->subscriber_addr);
@@ -238,26 +325,62 @@ bool SessionTable::withdraw(uint16_t local_session_id) {
   reclaim();
   Session* old = slots_[local_session_id].load(std::memory_order_relaxed);
   if (old == nullptr) return false;
-  if (old->subscriber_addr != 0) rte_hash_del_key(subscribers_, &old->subscriber_addr);
+  if (old->subscriber_addr != 0) {
+    direct_remove(old->subscriber_addr, local_session_id);
+    rte_hash_del_key(subscribers_, &old->subscriber_addr);
+  }
   slots_[local_session_id].store(nullptr, std::memory_order_release);
   retire(old);
   --sessions_;
   return true;
 }
 
-void SessionTable::lookup_subscribers(const rte_be32_t** addrs, uint32_t n,
-                                      const Session** out) const {
-  uint64_t hits = 0;
-  void* data[RTE_HASH_LOOKUP_BULK_MAX];
-  rte_hash_lookup_bulk_data(subscribers_, reinterpret_cast<const void**>(addrs), n, &hits, data);
-  for (uint32_t i = 0; i < n; ++i)
-    out[i] = (hits >> i) & 1 ? static_cast<const Session*>(data[i]) : nullptr;
+void SessionTable::lookup_subscribers(const rte_be32_t** addrs, uint32_t n, const Session** out,
+                                      uint16_t* ids) const {
+  // The direct array first, for the whole burst (its misses overlap),
+  // then the slots of the hits; addresses whose low 16 bits are shared
+  // go to the hash together.
+  uint16_t hit_ids[RTE_HASH_LOOKUP_BULK_MAX];
+  const rte_be32_t* shared[RTE_HASH_LOOKUP_BULK_MAX];
+  uint32_t shared_at[RTE_HASH_LOOKUP_BULK_MAX];
+  uint32_t n_shared = 0;
+  for (uint32_t i = 0; i < n; ++i) rte_prefetch0(&direct_[static_cast<uint16_t>(rte_be_to_cpu_32(*addrs[i]))]);
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t addr = rte_be_to_cpu_32(*addrs[i]);
+    const uint32_t e = direct_[static_cast<uint16_t>(addr)].load(std::memory_order_acquire);
+    hit_ids[i] = 0;
+    if ((e & 0xFFFF) != 0 && (e & 0xFFFF0000u) == (addr & 0xFFFF0000u)) {
+      hit_ids[i] = static_cast<uint16_t>(e);
+      rte_prefetch0(&slots_[hit_ids[i]]);
+    } else if (e == kDirectCollide) {
+      shared_at[n_shared] = i;
+      shared[n_shared++] = addrs[i];
+    }
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    // A session withdrawn since the array was read is a miss; one
+    // republished under another address is caught by the caller, which
+    // checks subscriber_addr (encap_ipv4 does).
+    out[i] = hit_ids[i] != 0 ? slots_[hit_ids[i]].load(std::memory_order_acquire) : nullptr;
+    if (ids != nullptr) ids[i] = out[i] != nullptr ? hit_ids[i] : 0;
+  }
+  if (n_shared != 0) {
+    uint64_t hits = 0;
+    void* data[RTE_HASH_LOOKUP_BULK_MAX];
+    rte_hash_lookup_bulk_data(subscribers_, reinterpret_cast<const void**>(shared), n_shared, &hits, data);
+    for (uint32_t k = 0; k < n_shared; ++k) {
+      const bool hit = (hits >> k) & 1;
+      out[shared_at[k]] = hit ? untag(data[k]) : nullptr;
+      if (ids != nullptr) ids[shared_at[k]] = hit ? tagged_id(data[k]) : 0;
+    }
+  }
 }
 
 const Session* SessionTable::lookup_subscriber(rte_be32_t addr) const {
-  void* data = nullptr;
-  if (rte_hash_lookup_data(subscribers_, &addr, &data) < 0) return nullptr;
-  return static_cast<const Session*>(data);
+  const Session* s = nullptr;
+  const rte_be32_t* key = &addr;
+  lookup_subscribers(&key, 1, &s);
+  return s != nullptr && s->subscriber_addr == addr ? s : nullptr;
 }
 
 }  // namespace l2tp::dp

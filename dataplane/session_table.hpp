@@ -5,8 +5,11 @@
 // - Upstream: local session IDs are unique box-wide, so a data message's
 //   Session ID indexes an array of 65536 pointers directly; the worker then
 //   checks tunnel ID, peer and local address and port against the entry.
-// - Downstream: the subscriber's IPv4 address finds the session through an
-//   rte_hash with lock-free reader/writer concurrency.
+// - Downstream: the subscriber's IPv4 address finds the session through a
+//   direct-indexed array on the address's low 16 bits (each entry: the
+//   high 16 bits and the session ID), so that a /16 or smaller pools never
+//   need more; addresses that share their low 16 bits take an rte_hash
+//   with lock-free reader/writer concurrency, which holds every address.
 // - A Session is immutable once published. Replacing or withdrawing one
 //   unlinks it; it is freed only after an rte_rcu_qsbr grace period (every
 //   registered worker has reported a quiescent state since), so a worker
@@ -104,9 +107,15 @@ class SessionTable final : public control::FastPath {
   // For prefetching: where by_session_id(id) reads.
   const void* slot_address(uint16_t id) const { return &slots_[id]; }
   // Looks up n (at most 64) subscriber addresses, network byte order.
-  // out[i] is nullptr on a miss.
-  void lookup_subscribers(const rte_be32_t** addrs, uint32_t n, const Session** out) const;
+  // out[i] is nullptr on a miss; ids, when given, gets each hit's local
+  // session ID (the state(ids[i]) to prefetch) without reading the Session.
+  void lookup_subscribers(const rte_be32_t** addrs, uint32_t n, const Session** out,
+                          uint16_t* ids = nullptr) const;
   const Session* lookup_subscriber(rte_be32_t addr) const;
+  // For prefetching: what lookup_subscribers() reads first for addr.
+  const void* subscriber_address(rte_be32_t addr) const {
+    return &direct_[static_cast<uint16_t>(rte_be_to_cpu_32(addr))];
+  }
   SessionState& state(uint16_t id) const { return states_[id]; }
 
  private:
@@ -116,6 +125,18 @@ class SessionTable final : public control::FastPath {
   };
   void retire(Session* session);
   bool retired_pending(uint16_t id) const;
+  void direct_add(rte_be32_t addr, uint16_t id);
+  void direct_remove(rte_be32_t addr, uint16_t id);
+  void direct_refresh(uint16_t low);
+
+  // Indexed by the host-order address's low 16 bits: high 16 bits << 16 |
+  // session ID for the one subscriber with those low bits, 0 for none,
+  // kDirectCollide (ID 0) for several (then the hash decides).
+  static constexpr uint32_t kDirectCollide = 0xFFFF0000;
+  std::atomic<uint32_t>* direct_ = nullptr;  // 65536
+  // Control thread: per low-16 index, how many subscribers and the XOR of
+  // their session IDs (the ID of the one left when the count drops to 1).
+  std::vector<uint16_t> direct_count_, direct_xor_;
 
   rte_rcu_qsbr* rcu_;
   rte_hash* subscribers_ = nullptr;  // key: rte_be32_t, data: const Session*

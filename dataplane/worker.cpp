@@ -148,13 +148,11 @@ uint32_t Worker::poll_access() {
     if (i + kPrefetchOffset < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchOffset], void*));
     ids[i] = upstream_session_hint(pkts[i]);
     rte_prefetch0(table.slot_address(ids[i]));
+    // The state is indexed by the same ID: no need to wait for the slot.
+    rte_prefetch0(&table.state(ids[i]));
   }
-  for (uint16_t i = 0; i < n; ++i) {
-    if (const Session* s = table.by_session_id(ids[i])) {
-      rte_prefetch0(s);
-      rte_prefetch0(&table.state(ids[i]));
-    }
-  }
+  for (uint16_t i = 0; i < n; ++i)
+    if (const Session* s = table.by_session_id(ids[i])) rte_prefetch0(s);
   for (uint16_t i = 0; i < n; ++i) {
     Drop why = Drop::kCount;
     switch (classify_upstream(pkts[i], *config_.table, config_.id, up[nf], why)) {
@@ -206,6 +204,8 @@ uint32_t Worker::poll_core() {
     Drop why = Drop::kCount;
     switch (classify_downstream(pkts[i], down[nf], why)) {
       case Verdict::kFast:
+        // The lookup's first read, started while the burst is classified.
+        rte_prefetch0(config_.table->subscriber_address(down[nf].dst));
         keys[nf] = &down[nf].dst;
         fast[nf++] = pkts[i];
         break;
@@ -219,21 +219,21 @@ uint32_t Worker::poll_core() {
 
   if (nf != 0) {
     const Session* sessions[kBurst];
-    config_.table->lookup_subscribers(keys, nf, sessions);
+    uint16_t ids[kBurst];
+    config_.table->lookup_subscribers(keys, nf, sessions, ids);
     // As upstream, overlap the misses across the burst: the Session (both
-    // lines: the template is in the second) and the headroom, then the
-    // state, whose address needs the Session's ID.
+    // lines: the template is in the second), its state (the lookup gave
+    // its index) and the headroom, all at once.
     for (uint16_t i = 0; i < nf; ++i) {
       if (sessions[i] != nullptr) {
         rte_prefetch0(sessions[i]);
         rte_prefetch0(reinterpret_cast<const uint8_t*>(sessions[i]) + RTE_CACHE_LINE_SIZE);
+        rte_prefetch0(&config_.table->state(ids[i]));
         // encap writes the outer headers into the headroom, a line the
         // NIC never touched: fetch it for writing now, not on the store.
         __builtin_prefetch(rte_pktmbuf_mtod(fast[i], uint8_t*) - RTE_CACHE_LINE_SIZE, 1, 3);
       }
     }
-    for (uint16_t i = 0; i < nf; ++i)
-      if (sessions[i] != nullptr) rte_prefetch0(&config_.table->state(sessions[i]->local_session_id));
     for (uint16_t i = 0; i < nf; ++i) {
       Drop why = Drop::kNoSubscriber;
       const Session* s = sessions[i];
@@ -242,7 +242,7 @@ uint32_t Worker::poll_core() {
         continue;
       }
       if (s != nullptr &&
-          encap_ipv4(fast[i], down[i], *s, config_.table->state(s->local_session_id), config_.id, why)) {
+          encap_ipv4(fast[i], down[i], *s, config_.table->state(ids[i]), config_.id, why)) {
         ++counters_.encap;
         send(tx_access_, config_.access_port, fast[i], counters_.tx_access);
       } else {

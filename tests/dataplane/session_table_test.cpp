@@ -52,6 +52,46 @@ TEST_F(SessionTableTest, PublishFindsBothWaysAndWithdrawRemoves) {
   EXPECT_EQ(table_->sessions(), 0u);
 }
 
+TEST_F(SessionTableTest, SubscribersSharingTheirLow16BitsAreFoundThroughTheHash) {
+  // 100.64.0.5, 100.65.0.5 and 10.0.0.5 share one direct-array index.
+  const uint32_t addrs[3] = {ipv4(100, 64, 0, 5), ipv4(100, 65, 0, 5), ipv4(10, 0, 0, 5)};
+  for (uint16_t i = 0; i < 3; ++i) {
+    auto e = entry();
+    e.local_session_id = static_cast<uint16_t>(100 + i);
+    e.subscriber_addr = addrs[i];
+    ASSERT_TRUE(table_->publish(e));
+  }
+  auto find = [&](uint32_t a) -> int {
+    const Session* s = table_->lookup_subscriber(be(a));
+    return s == nullptr ? -1 : s->local_session_id;
+  };
+  EXPECT_EQ(find(addrs[0]), 100);
+  EXPECT_EQ(find(addrs[1]), 101);
+  EXPECT_EQ(find(addrs[2]), 102);
+  EXPECT_EQ(find(ipv4(100, 66, 0, 5)), -1);
+  // Bulk, with the ID of each hit.
+  const rte_be32_t keys_be[4] = {be(addrs[2]), be(ipv4(1, 2, 0, 5)), be(addrs[0]), be(addrs[1])};
+  const rte_be32_t* keys[4] = {&keys_be[0], &keys_be[1], &keys_be[2], &keys_be[3]};
+  const Session* out[4];
+  uint16_t ids[4];
+  table_->lookup_subscribers(keys, 4, out, ids);
+  EXPECT_EQ(ids[0], 102);
+  EXPECT_EQ(out[1], nullptr);
+  EXPECT_EQ(ids[1], 0);
+  EXPECT_EQ(ids[2], 100);
+  EXPECT_EQ(ids[3], 101);
+  ASSERT_NE(out[3], nullptr);
+  EXPECT_EQ(out[3]->local_session_id, 101);
+  // Down to one: the survivor is found directly, the others not at all.
+  EXPECT_TRUE(table_->withdraw(100));
+  EXPECT_TRUE(table_->withdraw(102));
+  EXPECT_EQ(find(addrs[0]), -1);
+  EXPECT_EQ(find(addrs[1]), 101);
+  EXPECT_EQ(find(addrs[2]), -1);
+  EXPECT_TRUE(table_->withdraw(101));
+  EXPECT_EQ(find(addrs[1]), -1);
+}
+
 TEST_F(SessionTableTest, RepublishReplacesTheSubscriberAddressAndKeepsTheState) {
   ASSERT_TRUE(table_->publish(entry(0, true)));
   table_->state(0xb7e1).next_ns = 77;
