@@ -124,9 +124,10 @@ DataPlaneConfigResult parse_dataplane_config(const std::map<std::string, std::st
       if (!b) bad(key, value, "yes or no");
       else c.idle_sleep = *b;
     } else if (key == "capture") {
-      auto m = parse_capture_mode(value);
-      if (!m) bad(key, value, "auto, yes or no");
-      else c.capture = *m;
+      auto b = boolean(value);
+      if (value == "auto") c.capture = CaptureMode::kAuto;
+      else if (!b) bad(key, value, "auto, yes or no");
+      else c.capture = *b ? CaptureMode::kYes : CaptureMode::kNo;
     } else {
       bad(key, value, "unknown key (see dataplane/dp_config.hpp or the README)");
     }

@@ -34,13 +34,6 @@ std::string file_prefix() {
 
 }  // namespace
 
-std::optional<CaptureMode> parse_capture_mode(const std::string& v) {
-  if (v == "auto") return CaptureMode::kAuto;
-  if (v == "yes" || v == "y" || v == "true") return CaptureMode::kYes;
-  if (v == "no" || v == "n" || v == "false") return CaptureMode::kNo;
-  return std::nullopt;
-}
-
 std::optional<std::string> capture_blocker(const std::vector<std::string>& eal_args) {
   // All of them, so that the operator fixes the arguments in one go.
   std::string why;

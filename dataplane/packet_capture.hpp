@@ -31,10 +31,6 @@ namespace l2tp::dp {
 
 enum class CaptureMode { kAuto, kYes, kNo };
 
-// "auto", "yes" or "no" (and the config file's other spellings of yes and
-// no: y, true, n, false); nullopt otherwise.
-std::optional<CaptureMode> parse_capture_mode(const std::string& value);
-
 // Why these EAL arguments (without argv[0]) keep dpdk-dumpcap from
 // attaching, each reason naming its argument ("--no-shconf: ...", joined
 // by "; " in the arguments' order); nullopt when they allow it. Exact
