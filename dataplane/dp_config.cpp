@@ -123,6 +123,11 @@ DataPlaneConfigResult parse_dataplane_config(const std::map<std::string, std::st
       auto b = boolean(value);
       if (!b) bad(key, value, "yes or no");
       else c.idle_sleep = *b;
+    } else if (key == "capture") {
+      auto b = boolean(value);
+      if (value == "auto") c.capture = CaptureMode::kAuto;
+      else if (!b) bad(key, value, "auto, yes or no");
+      else c.capture = *b ? CaptureMode::kYes : CaptureMode::kNo;
     } else {
       bad(key, value, "unknown key (see dataplane/dp_config.hpp or the README)");
     }
@@ -136,6 +141,10 @@ DataPlaneConfigResult parse_dataplane_config(const std::map<std::string, std::st
   if (have_access && c.access_gateway && !c.on_access_subnet(c.access_gateway))
     r.errors.push_back("[dataplane] \"access gateway\" is not on the access address's subnet");
   c.eal_args.insert(c.eal_args.end(), extra_eal.begin(), extra_eal.end());
+  if (c.capture == CaptureMode::kYes)
+    if (auto why = capture_blocker(c.eal_args))
+      r.errors.push_back("[dataplane] \"capture\": \"yes\": the eal args rule dpdk-dumpcap out: " + *why +
+                         " (drop the argument, or set capture = auto or no)");
   if (r.errors.empty()) r.config = std::move(c);
   return r;
 }

@@ -17,6 +17,9 @@
 //   ring size = 4096                 each control<->worker ring
 //   max subscribers = 65536
 //   idle sleep = yes                 idle workers back off (no: benchmarks)
+//   capture = auto                   dpdk-dumpcap on our ports: auto (when the
+//                                    eal args allow it), yes (they must), no
+//                                    (never); dataplane/packet_capture.hpp
 //
 // Invariant: addresses in host byte order.
 
@@ -26,6 +29,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "dataplane/packet_capture.hpp"
 
 namespace l2tp::dp {
 
@@ -46,6 +51,7 @@ struct DataPlaneConfig {
   unsigned ring_size = 4096;
   uint32_t max_subscribers = 65536;
   bool idle_sleep = true;
+  CaptureMode capture = CaptureMode::kAuto;
 
   bool on_access_subnet(uint32_t a) const { return same_subnet(a, access_addr, access_prefix); }
   bool on_core_subnet(uint32_t a) const { return same_subnet(a, core_addr, core_prefix); }
