@@ -12,8 +12,6 @@
 #include <span>
 #include <vector>
 
-#include <rte_eth_ring.h>
-#include <rte_ethdev.h>
 #include <rte_ring.h>
 
 #include "control/net.hpp"
@@ -21,73 +19,13 @@
 #include "dataplane/handoff.hpp"
 #include "dataplane/worker.hpp"
 #include "fixture.hpp"
+#include "ring_port.hpp"
 
 namespace l2tp::dp::test {
 namespace {
 
 constexpr uint16_t kWorkers = 2;
 constexpr uint16_t kSession = 0xb7e1;  // entry()'s
-
-// A port with kWorkers queue pairs: RX queue q is a ring we fill, TX queue
-// q a ring we drain.
-struct MultiQueuePort {
-  std::array<rte_ring*, kWorkers> rx{}, tx{};
-  int port = -1;
-
-  explicit MultiQueuePort(const char* name) {
-    for (uint16_t q = 0; q < kWorkers; ++q) {
-      rx[q] = rte_ring_create(unique_name("mrx"), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-      tx[q] = rte_ring_create(unique_name("mtx"), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-      if (rx[q] == nullptr || tx[q] == nullptr) return;
-    }
-    port = rte_eth_from_rings(unique_name(name), rx.data(), kWorkers, tx.data(), kWorkers, SOCKET_ID_ANY);
-    if (port < 0) return;
-    const auto p = static_cast<uint16_t>(port);
-    rte_eth_conf conf{};
-    if (rte_eth_dev_configure(p, kWorkers, kWorkers, &conf) != 0) {
-      port = -1;
-      return;
-    }
-    for (uint16_t q = 0; q < kWorkers; ++q)
-      if (rte_eth_rx_queue_setup(p, q, 256, SOCKET_ID_ANY, nullptr, test_pool()) != 0 ||
-          rte_eth_tx_queue_setup(p, q, 256, SOCKET_ID_ANY, nullptr) != 0)
-        port = -1;
-    if (port >= 0 && rte_eth_dev_start(p) != 0) port = -1;
-  }
-  ~MultiQueuePort() {
-    if (port >= 0) {
-      rte_eth_dev_stop(static_cast<uint16_t>(port));
-      rte_eth_dev_close(static_cast<uint16_t>(port));
-    }
-    for (rte_ring* r : rx) free_ring(r);
-    for (rte_ring* r : tx) free_ring(r);
-  }
-  static void free_ring(rte_ring* r) {
-    if (r == nullptr) return;
-    void* m;
-    while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-    rte_ring_free(r);
-  }
-  uint16_t id() const { return static_cast<uint16_t>(port); }
-};
-
-void inject(rte_ring* ring, const std::vector<Bytes>& frames) {
-  for (const Bytes& f : frames) {
-    rte_mbuf* m = to_mbuf(f);
-    ASSERT_NE(m, nullptr);
-    ASSERT_EQ(rte_ring_enqueue(ring, m), 0);
-  }
-}
-
-std::vector<Bytes> take(rte_ring* ring) {
-  std::vector<Bytes> out;
-  void* m;
-  while (rte_ring_dequeue(ring, &m) == 0) {
-    out.push_back(from_mbuf(static_cast<rte_mbuf*>(m)));
-    rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-  }
-  return out;
-}
 
 // Ns of an untagged L2TP data frame with S set (RFC 2661 3.1), or -1.
 int ns_of(const Bytes& frame) {
@@ -172,8 +110,8 @@ class HandoffTest : public FastPathTest {
     return udp_frame(o, l2tp);
   }
 
-  MultiQueuePort access_{"hacc"};
-  MultiQueuePort core_{"hcore"};
+  RingPort access_{"hacc", kWorkers};
+  RingPort core_{"hcore", kWorkers};
   std::array<ControlRings, kWorkers> control_{};
   std::array<HandoffRings, kWorkers> handoff_{};
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -193,8 +131,8 @@ TEST_F(HandoffTest, PacketsOfWorker1sSessionOnWorker0sQueuesLeaveByWorker1) {
   start();
   const Bytes up_ip = inner_ipv4(kSubscriber, kInternetHost, 64);
   const Bytes down_ip = inner_ipv4(kInternetHost, kSubscriber, 50, 100);
-  inject(access_.rx[0], {up_data(up_ip)});
-  inject(core_.rx[0], {to_host(down_ip)});
+  inject(access_.rx_queues[0], {up_data(up_ip)});
+  inject(core_.rx_queues[0], {to_host(down_ip)});
 
   EXPECT_EQ(worker(0).poll(), 2u);
   const WorkerCounters& c0 = worker(0).counters();
@@ -214,11 +152,11 @@ TEST_F(HandoffTest, PacketsOfWorker1sSessionOnWorker0sQueuesLeaveByWorker1) {
   EXPECT_EQ(table_->state(kSession).rx_packets, 1u);
   EXPECT_EQ(table_->state(kSession).tx_packets, 1u);
 
-  EXPECT_EQ(take(core_.tx[1]),
+  EXPECT_EQ(take(core_.tx_queues[1]),
             std::vector<Bytes>{cat(ethernet(kRouterMac, kOurCoreMac, 0, 0x0800), forwarded(up_ip))});
-  EXPECT_EQ(take(access_.tx[1]), std::vector<Bytes>{encapsulated(down_ip)});
-  EXPECT_TRUE(take(core_.tx[0]).empty());
-  EXPECT_TRUE(take(access_.tx[0]).empty());
+  EXPECT_EQ(take(access_.tx_queues[1]), std::vector<Bytes>{encapsulated(down_ip)});
+  EXPECT_TRUE(take(core_.tx_queues[0]).empty());
+  EXPECT_TRUE(take(access_.tx_queues[0]).empty());
   for (unsigned w = 0; w < kWorkers; ++w) {
     EXPECT_EQ(worker(w).counters().dropped_total(), 0u) << "worker " << w;
     EXPECT_EQ(worker(w).counters().dropped(Drop::kNotOwner), 0u);
@@ -230,9 +168,9 @@ TEST_F(HandoffTest, OwnersOwnPacketsAndPppControlAreNotHandedOver) {
   start();
   // On the owner's own queue: no handoff. LCP on worker 0: to control
   // from there (the control thread, not the owner, handles it).
-  inject(access_.rx[1], {up_data(inner_ipv4(kSubscriber, kInternetHost, 64))});
+  inject(access_.rx_queues[1], {up_data(inner_ipv4(kSubscriber, kInternetHost, 64))});
   const Bytes lcp = upstream(l2tp_ppp(0x4d2a, kSession, {}, 0xC021, {0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4}));
-  inject(access_.rx[0], {lcp});
+  inject(access_.rx_queues[0], {lcp});
   worker(0).poll();
   worker(1).poll();
   stop();
@@ -244,8 +182,8 @@ TEST_F(HandoffTest, OwnersOwnPacketsAndPppControlAreNotHandedOver) {
 TEST_F(HandoffTest, AHandedPacketIsNeverHandedOnAgain) {
   ASSERT_TRUE(table_->publish(owned_by_1()));
   start();
-  inject(access_.rx[0], {up_data(inner_ipv4(kSubscriber, kInternetHost, 64))});
-  inject(core_.rx[0], {to_host(inner_ipv4(kInternetHost, kSubscriber, 64))});
+  inject(access_.rx_queues[0], {up_data(inner_ipv4(kSubscriber, kInternetHost, 64))});
+  inject(core_.rx_queues[0], {to_host(inner_ipv4(kInternetHost, kSubscriber, 64))});
   worker(0).poll();
   ASSERT_EQ(worker(0).counters().handed_off, 2u);
   // Republished with worker 0 as owner while the packets wait in worker
@@ -266,8 +204,8 @@ TEST_F(HandoffTest, FullHandoffRingIsACountedDropAndFreesTheMbufs) {
   ASSERT_TRUE(table_->publish(owned_by_1()));
   const unsigned in_use = rte_mempool_in_use_count(test_pool());
   start(4);  // a ring of 4 holds 3
-  inject(access_.rx[0], std::vector<Bytes>(5, up_data(inner_ipv4(kSubscriber, kInternetHost, 64))));
-  inject(core_.rx[0], std::vector<Bytes>(2, to_host(inner_ipv4(kInternetHost, kSubscriber, 64))));
+  inject(access_.rx_queues[0], std::vector<Bytes>(5, up_data(inner_ipv4(kSubscriber, kInternetHost, 64))));
+  inject(core_.rx_queues[0], std::vector<Bytes>(2, to_host(inner_ipv4(kInternetHost, kSubscriber, 64))));
   worker(0).poll();
   const WorkerCounters& c0 = worker(0).counters();
   EXPECT_EQ(c0.handed_off, 5u);  // 3 up, 2 down: a ring per direction
@@ -277,8 +215,8 @@ TEST_F(HandoffTest, FullHandoffRingIsACountedDropAndFreesTheMbufs) {
   stop();
   EXPECT_EQ(worker(1).counters().decap, 3u);
   EXPECT_EQ(worker(1).counters().encap, 2u);
-  take(core_.tx[1]);
-  take(access_.tx[1]);
+  take(core_.tx_queues[1]);
+  take(access_.tx_queues[1]);
   TearDown();  // the rings' mbufs too
   EXPECT_EQ(rte_mempool_in_use_count(test_pool()), in_use);
 }
@@ -330,16 +268,16 @@ TEST_F(HandoffTest, PppdFramesAndFastPathPacketsShareTheOwnersNsSequence) {
   EXPECT_EQ(rte_ring_count(control_[0].from_control), 1u) << "only the control message";
   EXPECT_EQ(rte_ring_count(control_[1].from_control), 1u) << "pppd's frame: the owner's ring";
   worker(1).poll();
-  inject(core_.rx[0], {to_host(down_ip)});
+  inject(core_.rx_queues[0], {to_host(down_ip)});
   worker(0).poll();                                      // handed to worker 1
   worker(1).poll();                                      // Ns 1
   ASSERT_EQ(io.send_batch(std::span(&pppd, 1)), 1u);     // Ns 2
-  inject(core_.rx[1], {to_host(down_ip)});
+  inject(core_.rx_queues[1], {to_host(down_ip)});
   worker(1).poll();                                      // the core port first: Ns 2, then pppd's: 3
   worker(0).poll();
   stop();
 
-  const std::vector<Bytes> sent = take(access_.tx[1]);
+  const std::vector<Bytes> sent = take(access_.tx_queues[1]);
   ASSERT_EQ(sent.size(), 4u);
   std::vector<int> ns;
   for (const Bytes& f : sent) ns.push_back(ns_of(f));
@@ -357,7 +295,7 @@ TEST_F(HandoffTest, PppdFramesAndFastPathPacketsShareTheOwnersNsSequence) {
   }
   EXPECT_EQ(table_->state(kSession).next_ns, 4);
 
-  const std::vector<Bytes> by_0 = take(access_.tx[0]);
+  const std::vector<Bytes> by_0 = take(access_.tx_queues[0]);
   ASSERT_EQ(by_0.size(), 1u);
   EXPECT_TRUE(std::equal(zlb.begin(), zlb.end(), by_0[0].begin() + 14 + 20 + 8)) << "control Ns untouched";
   EXPECT_EQ(worker(0).counters().from_control, 1u);
