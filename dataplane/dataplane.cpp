@@ -67,11 +67,13 @@ void DataPlane::setup_port(uint16_t port, unsigned queues) {
                              std::to_string(queues) + " workers");
   rte_eth_conf conf{};
   if (queues > 1 && info.flow_type_rss_offloads != 0) {
-    // RSS spreads tunnels (one outer 5-tuple each) over the queues; the
-    // sessions of a tunnel have different owners (session_owner), and the
-    // workers hand each other what RSS did not place on the owner's queue.
+    // RSS spreads tunnels (one outer 5-tuple each) over the queues, or
+    // sessions where the NIC hashes on the L2TPv2 Session ID (one LAC's
+    // load over every queue); the workers hand each other what did not
+    // land on the owner's queue (session_owner).
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-    conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+    conf.rx_adv_conf.rss_conf.rss_hf =
+        info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_L2TPV2);
   }
   if (rte_eth_dev_configure(port, static_cast<uint16_t>(queues), static_cast<uint16_t>(queues), &conf) != 0)
     throw dpdk_error(port_name(port) + ": configure");
