@@ -52,9 +52,10 @@ struct WorkerConfig {
   // Control -> worker: complete Ethernet frames to send; mbuf->port names
   // the port (the access or the core port).
   rte_ring* from_control = nullptr;
-  // Every worker's handoff inputs, indexed by worker ID (this one's at
-  // [id]); workers entries. nullptr with one worker: a session owned
-  // elsewhere is then a kNotOwner drop.
+  // Every worker's handoff inputs (handoff.hpp), an array of `workers`
+  // indexed by worker ID, this one's at [id]; the caller keeps it alive.
+  // nullptr with one worker: a session owned elsewhere is then a
+  // kNotOwner drop.
   const HandoffRings* handoff = nullptr;
   uint16_t workers = 1;
   uint32_t drain_us = 100;  // longest a packet waits in a TX buffer
