@@ -156,9 +156,9 @@ Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t
 
   if (inner_at == 0) return drop = Drop::kPppHeader, Verdict::kDrop;
   if (!ipv4 || !s->in_fast_path()) return Verdict::kControl;
-  if (s->owner_worker != worker) return drop = Drop::kNotOwner, Verdict::kDrop;
-
   out.session = s;
+  if (s->owner_worker != worker) return Verdict::kHandoff;
+
   out.inner_offset = static_cast<uint16_t>(inner_at);
   out.inner_len = static_cast<uint16_t>(l2tp_at + message_len - inner_at);
   return Verdict::kFast;

@@ -23,6 +23,7 @@ const char* drop_name(Drop drop) {
     case Drop::kTooBig: return "too_big";
     case Drop::kControlRingFull: return "control_ring_full";
     case Drop::kTxFull: return "tx_full";
+    case Drop::kHandoffRingFull: return "handoff_ring_full";
     case Drop::kCount: break;
   }
   return "?";
@@ -44,6 +45,8 @@ WorkerCounters& WorkerCounters::operator+=(const WorkerCounters& other) {
   tx_access += other.tx_access;
   tx_core += other.tx_core;
   idle_sleeps += other.idle_sleeps;
+  handed_off += other.handed_off;
+  handed_in += other.handed_in;
   for (size_t i = 0; i < kDropCount; ++i) drops[i] += other.drops[i];
   return *this;
 }

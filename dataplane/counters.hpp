@@ -27,11 +27,12 @@ enum class Drop : uint8_t {
   kSpoofedSource,    // inner source is not the session's subscriber address
   kTtlExceeded,      // TTL would reach 0 (no ICMP from the fast path)
   kNoSubscriber,     // downstream destination is no fast-path subscriber
-  kNotOwner,         // the session belongs to another worker
+  kNotOwner,         // handed over, yet another worker owns the session (republished)
   kNoHeadroom,       // the mbuf cannot take the outer headers
   kTooBig,           // with the outer headers it would exceed 65535 octets
   kControlRingFull,  // the ring to the control thread is full
   kTxFull,           // the port did not take the packet
+  kHandoffRingFull,  // the owner worker's handoff ring is full
   kCount
 };
 inline constexpr size_t kDropCount = static_cast<size_t>(Drop::kCount);
@@ -48,6 +49,8 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
   uint64_t tx_access = 0;     // accepted by the access port
   uint64_t tx_core = 0;       // accepted by the core port
   uint64_t idle_sleeps = 0;
+  uint64_t handed_off = 0;    // packets of other workers' sessions, handed to the owner
+  uint64_t handed_in = 0;     // packets other workers handed to this one
   std::array<uint64_t, kDropCount> drops{};
 
   void count(Drop drop) { ++drops[static_cast<size_t>(drop)]; }

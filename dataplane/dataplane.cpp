@@ -67,10 +67,13 @@ void DataPlane::setup_port(uint16_t port, unsigned queues) {
                              std::to_string(queues) + " workers");
   rte_eth_conf conf{};
   if (queues > 1 && info.flow_type_rss_offloads != 0) {
-    // RSS keeps a tunnel (one outer 5-tuple) on one queue, so its sessions
-    // have one owner worker.
+    // RSS spreads tunnels (one outer 5-tuple each) over the queues, or
+    // sessions where the NIC hashes on the L2TPv2 Session ID (one LAC's
+    // load over every queue); the workers hand each other what did not
+    // land on the owner's queue (session_owner).
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-    conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+    conf.rx_adv_conf.rss_conf.rss_hf =
+        info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_L2TPV2);
   }
   if (rte_eth_dev_configure(port, static_cast<uint16_t>(queues), static_cast<uint16_t>(queues), &conf) != 0)
     throw dpdk_error(port_name(port) + ": configure");
@@ -178,6 +181,10 @@ DataPlane::DataPlane(const DataPlaneConfig& config) : config_(config) {
     hop.dst = resolve_next_hop();
 
     std::vector<ControlIo::WorkerRings> io_rings;
+    // All the handoff rings before any worker: each worker holds them all.
+    if (config_.workers > 1)
+      for (unsigned w = 0; w < config_.workers; ++w)
+        handoff_.push_back(create_handoff_rings(static_cast<uint16_t>(w), config_.handoff_ring_size, socket));
     for (unsigned w = 0; w < config_.workers; ++w) {
       rings_.push_back(create_control_rings(static_cast<uint16_t>(w), config_.ring_size, socket));
       io_rings.push_back({rings_.back().to_control, rings_.back().from_control});
@@ -193,6 +200,8 @@ DataPlane::DataPlane(const DataPlaneConfig& config) : config_(config) {
       wc.rcu = rcu_;
       wc.to_control = rings_.back().to_control;
       wc.from_control = rings_.back().from_control;
+      wc.handoff = handoff_.empty() ? nullptr : handoff_.data();
+      wc.workers = static_cast<uint16_t>(config_.workers);
       wc.idle_sleep = config_.idle_sleep;
       workers_.push_back(std::make_unique<Worker>(wc));
     }
@@ -224,6 +233,8 @@ void DataPlane::teardown() noexcept {
   workers_.clear();
   for (auto& r : rings_) free_control_rings(r);
   rings_.clear();
+  for (auto& r : handoff_) free_handoff_rings(r);
+  handoff_.clear();
   if (table_) table_->synchronize();
   table_.reset();
   rte_free(rcu_);
@@ -248,7 +259,10 @@ bool DataPlane::publish(const control::FastPathEntry& entry) {
   }
   std::memcpy(e.peer_mac.data(), mac->addr_bytes, 6);
   e.access_port = config_.access_port;
-  if (e.owner_worker >= workers_.size()) e.owner_worker = 0;
+  // The owner by session ID, whichever worker the tunnel came in on:
+  // sessions spread over the workers, and ControlIo finds the same owner
+  // for pppd's frames.
+  e.owner_worker = session_owner(e.local_session_id, static_cast<unsigned>(workers_.size()));
   if (!table_->publish(e)) return false;
   std::lock_guard lock(published_mutex_);
   published_[e.local_session_id] = e;
@@ -319,7 +333,8 @@ std::vector<std::string> DataPlane::report() const {
     lines.push_back("worker " + std::to_string(w) + " (lcore " + std::to_string(lcores_[w]) + "): rx access " +
                     std::to_string(c.rx_access) + " core " + std::to_string(c.rx_core) + ", decap " +
                     std::to_string(c.decap) + ", encap " + std::to_string(c.encap) + ", to control " +
-                    std::to_string(c.to_control) + ", dropped " + std::to_string(c.dropped_total()) +
+                    std::to_string(c.to_control) + ", handed off " + std::to_string(c.handed_off) + " in " +
+                    std::to_string(c.handed_in) + ", dropped " + std::to_string(c.dropped_total()) +
                     ", idle sleeps " + std::to_string(c.idle_sleeps));
   }
   const WorkerCounters t = totals();

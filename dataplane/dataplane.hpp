@@ -88,6 +88,7 @@ class DataPlane final : private control::FastPath {
   rte_rcu_qsbr* rcu_ = nullptr;
   std::unique_ptr<SessionTable> table_;
   std::vector<ControlRings> rings_;
+  std::vector<HandoffRings> handoff_;  // one per worker, when there are several
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<unsigned> lcores_;
   std::unique_ptr<ControlIo> io_;

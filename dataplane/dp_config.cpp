@@ -111,10 +111,10 @@ DataPlaneConfigResult parse_dataplane_config(const std::map<std::string, std::st
       auto n = number<unsigned>(value, 1u << 24);
       if (!n || *n < 1024) bad(key, value, "1024 or more");
       else c.mbufs = *n;
-    } else if (key == "ring size") {
+    } else if (key == "ring size" || key == "handoff ring size") {
       auto n = number<unsigned>(value, 1u << 20);
       if (!n || *n < 64 || (*n & (*n - 1)) != 0) bad(key, value, "a power of two, 64 or more");
-      else c.ring_size = *n;
+      else (key == "ring size" ? c.ring_size : c.handoff_ring_size) = *n;
     } else if (key == "max subscribers") {
       auto n = number<uint32_t>(value, 1u << 24);
       if (!n || *n == 0) bad(key, value, "1 or more");

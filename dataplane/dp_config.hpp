@@ -15,6 +15,8 @@
 //   workers = 1                      worker lcores (after the main lcore)
 //   mbufs = 16383                    mbuf pool size
 //   ring size = 4096                 each control<->worker ring
+//   handoff ring size = 1024         each worker's two handoff inputs (workers > 1):
+//                                    packets of its sessions other workers received
 //   max subscribers = 65536
 //   idle sleep = yes                 idle workers back off (no: benchmarks)
 //   capture = auto                   dpdk-dumpcap on our ports: auto (when the
@@ -49,6 +51,7 @@ struct DataPlaneConfig {
   unsigned workers = 1;
   unsigned mbufs = 16383;
   unsigned ring_size = 4096;
+  unsigned handoff_ring_size = 1024;
   uint32_t max_subscribers = 65536;
   bool idle_sleep = true;
   CaptureMode capture = CaptureMode::kAuto;
