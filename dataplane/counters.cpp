@@ -23,6 +23,9 @@ const char* drop_name(Drop drop) {
     case Drop::kTooBig: return "too_big";
     case Drop::kControlRingFull: return "control_ring_full";
     case Drop::kTxFull: return "tx_full";
+    case Drop::kFragmentationNeeded: return "fragmentation_needed";
+    case Drop::kMtuExceeded: return "mtu_exceeded";
+    case Drop::kFragmentFailed: return "fragment_failed";
     case Drop::kCount: break;
   }
   return "?";
@@ -44,6 +47,11 @@ WorkerCounters& WorkerCounters::operator+=(const WorkerCounters& other) {
   tx_access += other.tx_access;
   tx_core += other.tx_core;
   idle_sleeps += other.idle_sleeps;
+  icmp_frag_needed += other.icmp_frag_needed;
+  icmp_rate_limited += other.icmp_rate_limited;
+  fragmented += other.fragmented;
+  fragments += other.fragments;
+  mss_clamped += other.mss_clamped;
   for (size_t i = 0; i < kDropCount; ++i) drops[i] += other.drops[i];
   return *this;
 }

@@ -17,6 +17,7 @@
 
 #include "dataplane/counters.hpp"
 #include "dataplane/decap.hpp"
+#include "dataplane/mtu.hpp"
 #include "dataplane/session_table.hpp"
 
 struct rte_eth_dev_tx_buffer;
@@ -54,6 +55,9 @@ struct WorkerConfig {
   bool idle_sleep = true;
   uint32_t idle_polls = 256;
   uint32_t idle_sleep_us = 50;
+  // Downstream packets longer than their session's MTU: ICMP, fragments
+  // (dataplane/mtu.hpp); core_addr is the ICMP's source.
+  MtuConfig mtu;
 };
 
 // The two rings of one worker, single producer and single consumer each.
@@ -96,6 +100,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   uint32_t poll_control();
   void to_control(rte_mbuf** pkts, uint16_t n);
   void send(rte_eth_dev_tx_buffer* buffer, uint16_t port, rte_mbuf* m, uint64_t& sent);
+  void too_big(rte_mbuf* m, const DownstreamPacket& pkt, const Session& s, SessionState& state);
 
   WorkerCounters counters_;
   WorkerConfig config_;
@@ -103,6 +108,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   rte_eth_dev_tx_buffer* tx_core_ = nullptr;
   uint64_t drain_tsc_ = 0;
   uint64_t last_drain_ = 0;
+  DownstreamMtu mtu_;
 };
 
 }  // namespace l2tp::dp
