@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <random>
 
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -537,6 +538,36 @@ TEST(MssClamp, TruncatedOrMalformedOptionsAndLaterFragmentsAreLeftAlone) {
   EXPECT_EQ(copy, syn);
   EXPECT_EQ(mss_clamp_ipv4(copy.data(), static_cast<uint32_t>(copy.size()), 1000), 1u);
   EXPECT_EQ(copy, tcp_packet(ipv4(1, 2, 3, 4), ipv4(5, 6, 7, 8), kSyn, syn_options(1000)));
+}
+
+TEST(MssClamp, ChecksumStaysValidWhereverTheOptionSitsAndWhateverTheValues) {
+  std::mt19937 rng(11);
+  const uint32_t src = ipv4(100, 64, 3, 4), dst = ipv4(203, 0, 113, 9);
+  for (int i = 0; i < 2000; ++i) {
+    Bytes options(rng() % 4, 1);  // 0 to 3 NOPs: every alignment of the MSS value
+    if (rng() % 2) append(options, Bytes{8, 10, 1, 2, 3, 4, 5, 6, 7, 8});  // a timestamp before it
+    const uint16_t mss = static_cast<uint16_t>(rng());
+    options.push_back(2);
+    options.push_back(4);
+    put16(options, mss);
+    while (options.size() % 4) options.push_back(0);  // end of list, padding
+    Bytes ip = tcp_packet(src, dst, (rng() % 2) ? kSyn : kSyn | kAck, options);
+    const uint16_t limit = static_cast<uint16_t>(500 + rng() % 1000);
+    EXPECT_EQ(mss_clamp_ipv4(ip.data(), static_cast<uint32_t>(ip.size()), limit), mss > limit ? 1u : 0u);
+    // The MSS as found, and the checksum verified over the pseudo-header.
+    size_t o = 40;
+    while (ip[o] == 1 || ip[o] == 8) o += ip[o] == 1 ? 1 : 10;
+    ASSERT_EQ(ip[o], 2);
+    EXPECT_EQ(get16(ip, o + 2), std::min(mss, limit));
+    Bytes pseudo;
+    put32(pseudo, src);
+    put32(pseudo, dst);
+    pseudo.push_back(0);
+    pseudo.push_back(6);
+    put16(pseudo, static_cast<uint16_t>(ip.size() - 20));
+    pseudo.insert(pseudo.end(), ip.begin() + 20, ip.end());
+    EXPECT_EQ(full_checksum(pseudo.data(), pseudo.size()), 0) << "iteration " << i;
+  }
 }
 
 // ---- [dataplane] keys ------------------------------------------------------
