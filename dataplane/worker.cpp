@@ -247,7 +247,7 @@ uint32_t Worker::poll_core() {
       if (s != nullptr) {
         counters_.mss_clamped += mss_clamp_ipv4(rte_pktmbuf_mtod_offset(fast[i], uint8_t*, down[i].l2_len),
                                                 rte_pktmbuf_data_len(fast[i]) - down[i].l2_len, s->mss_max);
-        if (down[i].ip_len > s->mtu) {
+        if (down[i].ip_len > s->mtu) [[unlikely]] {
           too_big(fast[i], down[i], *s, config_.table->state(ids[i]));
           continue;
         }
