@@ -24,6 +24,9 @@ const char* drop_name(Drop drop) {
     case Drop::kControlRingFull: return "control_ring_full";
     case Drop::kTxFull: return "tx_full";
     case Drop::kHandoffRingFull: return "handoff_ring_full";
+    case Drop::kFragmentationNeeded: return "fragmentation_needed";
+    case Drop::kMtuExceeded: return "mtu_exceeded";
+    case Drop::kFragmentFailed: return "fragment_failed";
     case Drop::kCount: break;
   }
   return "?";
@@ -47,6 +50,11 @@ WorkerCounters& WorkerCounters::operator+=(const WorkerCounters& other) {
   idle_sleeps += other.idle_sleeps;
   handed_off += other.handed_off;
   handed_in += other.handed_in;
+  icmp_frag_needed += other.icmp_frag_needed;
+  icmp_rate_limited += other.icmp_rate_limited;
+  fragmented += other.fragmented;
+  fragments += other.fragments;
+  mss_clamped += other.mss_clamped;
   for (size_t i = 0; i < kDropCount; ++i) drops[i] += other.drops[i];
   return *this;
 }

@@ -33,6 +33,9 @@ enum class Drop : uint8_t {
   kControlRingFull,  // the ring to the control thread is full
   kTxFull,           // the port did not take the packet
   kHandoffRingFull,  // the owner worker's handoff ring is full
+  kFragmentationNeeded,  // downstream, DF set, longer than the session MTU (ICMP sent unless limited)
+  kMtuExceeded,      // downstream, DF clear, longer than the session MTU, "fragment = no"
+  kFragmentFailed,   // fragmentation failed: too many fragments, or no mbuf
   kCount
 };
 inline constexpr size_t kDropCount = static_cast<size_t>(Drop::kCount);
@@ -51,6 +54,11 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
   uint64_t idle_sleeps = 0;
   uint64_t handed_off = 0;    // packets of other workers' sessions, handed to the owner
   uint64_t handed_in = 0;     // packets other workers handed to this one
+  uint64_t icmp_frag_needed = 0;   // ICMP "fragmentation needed" sent (dataplane/mtu.hpp)
+  uint64_t icmp_rate_limited = 0;  // ... withheld by the rate limit
+  uint64_t fragmented = 0;         // downstream packets fragmented to the session MTU
+  uint64_t fragments = 0;          // the fragments they became (each also counts in encap)
+  uint64_t mss_clamped = 0;        // TCP SYNs whose MSS was lowered, both ways
   std::array<uint64_t, kDropCount> drops{};
 
   void count(Drop drop) { ++drops[static_cast<size_t>(drop)]; }

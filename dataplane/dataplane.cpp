@@ -66,6 +66,10 @@ void DataPlane::setup_port(uint16_t port, unsigned queues) {
                              std::to_string(info.max_tx_queues) + " TX queues: fewer than the " +
                              std::to_string(queues) + " workers");
   rte_eth_conf conf{};
+  // Fragments (dataplane/mtu.hpp) are chains; a port that cannot send
+  // them gets them copied into one segment.
+  if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+  if (port == config_.access_port) access_multi_seg_ = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
   if (queues > 1 && info.flow_type_rss_offloads != 0) {
     // RSS spreads tunnels (one outer 5-tuple each) over the queues, or
     // sessions where the NIC hashes on the L2TPv2 Session ID (one LAC's
@@ -175,6 +179,13 @@ DataPlane::DataPlane(const DataPlaneConfig& config) : config_(config) {
     rcu_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("l2tp_rcu", rcu_size, RTE_CACHE_LINE_SIZE));
     if (rcu_ == nullptr || rte_rcu_qsbr_init(rcu_, config_.workers) != 0) throw dpdk_error("RCU");
     table_ = std::make_unique<SessionTable>("l2tp_subscribers", rcu_, config_.max_subscribers, socket);
+    table_->set_limits({config_.access_mtu, config_.mss_clamp});
+    if (config_.fragment) {
+      // Fragments reference the original's data through indirect mbufs
+      // (no data room); their headers come from the main pool.
+      indirect_pool_ = rte_pktmbuf_pool_create("l2tp_indirect", config_.mbufs, kMbufCache, 0, 0, socket);
+      if (indirect_pool_ == nullptr) throw dpdk_error("indirect mbuf pool of " + std::to_string(config_.mbufs));
+    }
 
     CoreNextHop hop;
     hop.src = core_mac_;
@@ -203,6 +214,10 @@ DataPlane::DataPlane(const DataPlaneConfig& config) : config_(config) {
       wc.handoff = handoff_.empty() ? nullptr : handoff_.data();
       wc.workers = static_cast<uint16_t>(config_.workers);
       wc.idle_sleep = config_.idle_sleep;
+      wc.mtu.fragment_direct = pool_;
+      wc.mtu.fragment_indirect = indirect_pool_;  // nullptr with "fragment = no"
+      wc.mtu.linearize_fragments = !access_multi_seg_;
+      wc.mtu.icmp_per_second = config_.icmp_rate;
       workers_.push_back(std::make_unique<Worker>(wc));
     }
     io_ = std::make_unique<ControlIo>(config_, pool_, std::move(io_rings), access_mac_, core_mac_);
@@ -244,6 +259,8 @@ void DataPlane::teardown() noexcept {
       if (rte_eth_dev_is_valid_port(port)) rte_eth_dev_stop(port);
   rte_mempool_free(pool_);
   pool_ = nullptr;
+  rte_mempool_free(indirect_pool_);
+  indirect_pool_ = nullptr;
 }
 
 bool DataPlane::publish(const control::FastPathEntry& entry) {
@@ -330,12 +347,16 @@ std::vector<std::string> DataPlane::report() const {
   }
   for (size_t w = 0; w < workers_.size(); ++w) {
     const WorkerCounters& c = workers_[w]->counters();
-    lines.push_back("worker " + std::to_string(w) + " (lcore " + std::to_string(lcores_[w]) + "): rx access " +
-                    std::to_string(c.rx_access) + " core " + std::to_string(c.rx_core) + ", decap " +
-                    std::to_string(c.decap) + ", encap " + std::to_string(c.encap) + ", to control " +
-                    std::to_string(c.to_control) + ", handed off " + std::to_string(c.handed_off) + " in " +
-                    std::to_string(c.handed_in) + ", dropped " + std::to_string(c.dropped_total()) +
-                    ", idle sleeps " + std::to_string(c.idle_sleeps));
+    auto n = [](uint64_t v) { return std::to_string(v); };
+    std::string line = "worker " + n(w) + " (lcore " + n(lcores_[w]) + "): rx access " + n(c.rx_access) +
+                       " core " + n(c.rx_core) + ", decap " + n(c.decap) + ", encap " + n(c.encap) +
+                       ", to control " + n(c.to_control) + ", dropped " + n(c.dropped_total()) +
+                       ", idle sleeps " + n(c.idle_sleeps);
+    line += ", handed off " + n(c.handed_off) + " in " + n(c.handed_in);
+    line += ", ICMP frag needed " + n(c.icmp_frag_needed) + " (rate-limited " + n(c.icmp_rate_limited) +
+            "), fragmented " + n(c.fragmented) + " into " + n(c.fragments) + ", MSS clamped " +
+            n(c.mss_clamped);
+    lines.push_back(std::move(line));
   }
   const WorkerCounters t = totals();
   std::string drops;

@@ -128,6 +128,25 @@ DataPlaneConfigResult parse_dataplane_config(const std::map<std::string, std::st
       if (value == "auto") c.capture = CaptureMode::kAuto;
       else if (!b) bad(key, value, "auto, yes or no");
       else c.capture = *b ? CaptureMode::kYes : CaptureMode::kNo;
+    } else if (key == "access mtu") {
+      auto n = number<unsigned>(value, 65535);
+      if (!n || *n < 576) bad(key, value, "an IP MTU of 576 to 65535 octets");
+      else c.access_mtu = static_cast<uint16_t>(*n);
+    } else if (key == "fragment") {
+      auto b = boolean(value);
+      if (!b) bad(key, value, "yes or no");
+      else c.fragment = *b;
+    } else if (key == "mss clamp") {
+      auto b = boolean(value);
+      auto n = number<unsigned>(value, 65534);
+      if (value == "auto") c.mss_clamp = 0xFFFF;
+      else if (b && !*b) c.mss_clamp = 0;
+      else if (n && *n >= 64) c.mss_clamp = static_cast<uint16_t>(*n);
+      else bad(key, value, "auto (session MTU - 40), no, or an MSS of 64 to 65534");
+    } else if (key == "icmp rate") {
+      auto n = number<uint32_t>(value, 1000000);
+      if (!n) bad(key, value, "ICMP errors a second per worker, 0 to 1000000");
+      else c.icmp_rate = *n;
     } else {
       bad(key, value, "unknown key (see dataplane/dp_config.hpp or the README)");
     }

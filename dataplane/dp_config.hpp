@@ -22,6 +22,19 @@
 //   capture = auto                   dpdk-dumpcap on our ports: auto (when the
 //                                    eal args allow it), yes (they must), no
 //                                    (never); dataplane/packet_capture.hpp
+//   access mtu = 1500                IP MTU of the access link: with the peer's
+//                                    LCP MRU, bounds each session's MTU (the
+//                                    largest inner packet, after the outer
+//                                    IPv4/UDP/L2TP/PPP headers; 576-65535)
+//   fragment = yes                   downstream packets longer than the session
+//                                    MTU with DF clear are fragmented (no: dropped,
+//                                    counted as mtu_exceeded); with DF set they
+//                                    always get ICMP "fragmentation needed"
+//   mss clamp = auto                 lower the MSS option of TCP SYNs both ways to
+//                                    session MTU - 40 (auto), to a number (64-65534),
+//                                    or not at all (no)
+//   icmp rate = 1000                 ICMP errors a second per worker at most (bursts
+//                                    of up to 50); 0: none, the packets are only dropped
 //
 // Invariant: addresses in host byte order.
 
@@ -55,6 +68,10 @@ struct DataPlaneConfig {
   uint32_t max_subscribers = 65536;
   bool idle_sleep = true;
   CaptureMode capture = CaptureMode::kAuto;
+  uint16_t access_mtu = 1500;
+  bool fragment = true;
+  uint16_t mss_clamp = 0xFFFF;  // 0xFFFF: auto (session MTU - 40), 0: no, else that MSS
+  uint32_t icmp_rate = 1000;
 
   bool on_access_subnet(uint32_t a) const { return same_subnet(a, access_addr, access_prefix); }
   bool on_core_subnet(uint32_t a) const { return same_subnet(a, core_addr, core_prefix); }

@@ -34,6 +34,11 @@ void add_counters(rte_tel_data* d, const WorkerCounters& c) {
   rte_tel_data_add_dict_u64(d, "handed_off", c.handed_off);
   rte_tel_data_add_dict_u64(d, "handed_in", c.handed_in);
   rte_tel_data_add_dict_u64(d, "dropped", c.dropped_total());
+  rte_tel_data_add_dict_u64(d, "icmp_frag_needed", c.icmp_frag_needed);
+  rte_tel_data_add_dict_u64(d, "icmp_rate_limited", c.icmp_rate_limited);
+  rte_tel_data_add_dict_u64(d, "fragmented", c.fragmented);
+  rte_tel_data_add_dict_u64(d, "fragments", c.fragments);
+  rte_tel_data_add_dict_u64(d, "mss_clamped", c.mss_clamped);
 }
 
 void add_drops(rte_tel_data* d, const WorkerCounters& c) {

@@ -93,6 +93,7 @@ Worker::Worker(const WorkerConfig& config) : config_(config) {
     throw;
   }
   drain_tsc_ = (rte_get_tsc_hz() + 999999) / 1000000 * config.drain_us;
+  mtu_.init(config.mtu, config.core_addr, config.core_hop);
 }
 
 Worker::~Worker() {
@@ -192,6 +193,8 @@ void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed) {
     const Session* s = up[i].session;
     if (decap_ipv4(fast[i], up[i], config_.core_hop, config_.table->state(s->local_session_id), why)) {
       ++counters_.decap;
+      counters_.mss_clamped += mss_clamp_ipv4(rte_pktmbuf_mtod_offset(fast[i], uint8_t*, fast[i]->l2_len),
+                                              rte_pktmbuf_data_len(fast[i]) - fast[i]->l2_len, s->mss_max);
       send(tx_core_, config_.core_port, fast[i], counters_.tx_core);
     } else {
       counters_.count(why);
@@ -271,6 +274,14 @@ void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
         hand[nh++] = fast[i];
         continue;
       }
+      if (s != nullptr) {
+        counters_.mss_clamped += mss_clamp_ipv4(rte_pktmbuf_mtod_offset(fast[i], uint8_t*, down[i].l2_len),
+                                                rte_pktmbuf_data_len(fast[i]) - down[i].l2_len, s->mss_max);
+        if (down[i].ip_len > s->mtu) [[unlikely]] {
+          too_big(fast[i], down[i], *s, config_.table->state(ids[i]));
+          continue;
+        }
+      }
       if (s != nullptr &&
           encap_ipv4(fast[i], down[i], *s, config_.table->state(ids[i]), config_.id, why)) {
         ++counters_.encap;
@@ -319,6 +330,20 @@ uint32_t Worker::poll_handoff() {
   if (down != 0) downstream(pkts, down, true);
   counters_.handed_in += up + down;
   return up + down;
+}
+
+// Rare: the packet is longer than the session MTU (dataplane/mtu.hpp).
+void Worker::too_big(rte_mbuf* m, const DownstreamPacket& pkt, const Session& s, SessionState& state) {
+  rte_mbuf* out[kMaxFragments];
+  const TooBigResult r = mtu_.too_big(m, pkt, s, state, config_.id, out, counters_);
+  for (uint16_t j = 0; j < r.n; ++j) {
+    if (r.to_core) {
+      send(tx_core_, config_.core_port, out[j], counters_.tx_core);
+    } else {
+      ++counters_.encap;
+      send(tx_access_, config_.access_port, out[j], counters_.tx_access);
+    }
+  }
 }
 
 uint32_t Worker::poll_control() {

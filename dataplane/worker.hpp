@@ -21,6 +21,7 @@
 #include "dataplane/counters.hpp"
 #include "dataplane/decap.hpp"
 #include "dataplane/handoff.hpp"
+#include "dataplane/mtu.hpp"
 #include "dataplane/session_table.hpp"
 
 struct rte_eth_dev_tx_buffer;
@@ -64,6 +65,9 @@ struct WorkerConfig {
   bool idle_sleep = true;
   uint32_t idle_polls = 256;
   uint32_t idle_sleep_us = 50;
+  // Downstream packets longer than their session's MTU: ICMP, fragments
+  // (dataplane/mtu.hpp); core_addr is the ICMP's source.
+  MtuConfig mtu;
 };
 
 // The two rings of one worker, single producer and single consumer each.
@@ -113,6 +117,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   void hand_over(rte_mbuf** pkts, const uint16_t* owners, uint16_t n, bool up);
   void to_control(rte_mbuf** pkts, uint16_t n);
   void send(rte_eth_dev_tx_buffer* buffer, uint16_t port, rte_mbuf* m, uint64_t& sent);
+  void too_big(rte_mbuf* m, const DownstreamPacket& pkt, const Session& s, SessionState& state);
 
   WorkerCounters counters_;
   WorkerConfig config_;
@@ -121,6 +126,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   rte_eth_dev_tx_buffer* tx_core_ = nullptr;
   uint64_t drain_tsc_ = 0;
   uint64_t last_drain_ = 0;
+  DownstreamMtu mtu_;
 };
 
 }  // namespace l2tp::dp

@@ -419,6 +419,28 @@ TEST(FastPathHandoff, IpcpUpPutsTheSubscriberInTheFastPathAndDownTakesItOut) {
   EXPECT_EQ(c.handoff.counters().slow, 1u);
 }
 
+TEST(FastPathHandoff, IpcpUpCarriesThePeerMruFromLcpAndARenegotiatedMruIsRepublished) {
+  HandoffCall c;
+  const uint16_t sid = c.lns_session->local_id();
+  EXPECT_EQ(c.fp.published[0].peer_mru, 1500);  // RFC 1661 6.1 default until LCP says otherwise
+  PppLinkState st = ipcp(ipv4(10, 9, 0, 10));
+  st.peer_mru = 1492;
+  c.handoff.link_event(sid, PppEvent::kIpcpUp, st);
+  ASSERT_EQ(c.fp.published.size(), 2u);
+  EXPECT_EQ(c.fp.published[1].peer_mru, 1492);
+  EXPECT_EQ(c.handoff.entry(sid)->peer_mru, 1492);
+  // Going slow keeps the MRU; LCP renegotiated a smaller one before IPCP
+  // reopened: the fast path gets it.
+  c.handoff.link_event(sid, PppEvent::kLcpDown, PppLinkState{});
+  ASSERT_EQ(c.fp.published.size(), 3u);
+  EXPECT_EQ(c.fp.published[2].peer_mru, 1492);
+  st.peer_mru = 1400;
+  c.handoff.link_event(sid, PppEvent::kIpcpUp, st);
+  ASSERT_EQ(c.fp.published.size(), 4u);
+  EXPECT_EQ(c.fp.published[3].subscriber_addr, ipv4(10, 9, 0, 10));
+  EXPECT_EQ(c.fp.published[3].peer_mru, 1400);
+}
+
 TEST(FastPathHandoff, RefusedAddressStaysOnTheSlowPathAndIsCounted) {
   HandoffCall c;
   const uint16_t sid = c.lns_session->local_id();

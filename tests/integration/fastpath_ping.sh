@@ -150,6 +150,25 @@ else
     "$(tail -2 "$W/ping.txt" | tr '\n' ' ')"
 fi
 
+# MTU (dataplane/mtu.hpp): the session carries at most 1462 octets (access
+# MTU 1500 less IPv4, UDP, L2TP and PPP). A bigger packet without DF is
+# fragmented by the worker and reassembled by the subscriber's kernel; one
+# with DF gets ICMP "fragmentation needed" with 1462 from our core
+# address. In that order: the second teaches the core host the path MTU.
+if ip netns exec "$NS_C" ping -M dont -s 1472 -c 2 -i 0.2 -W 3 10.9.0.10 >"$W/ping-frag.txt" 2>&1; then
+  pass "fast path: a 1500-octet packet without DF reaches the subscriber in fragments and is answered"
+else
+  fail "fast path: a 1500-octet packet without DF reaches the subscriber in fragments and is answered" \
+    "$(tail -2 "$W/ping-frag.txt" | tr '\n' ' ')"
+fi
+ip netns exec "$NS_C" ping -M do -s 1472 -c 1 -W 3 10.9.0.10 >"$W/ping-df.txt" 2>&1
+if grep -Eq "From 198\.51\.100\.1 .*[Ff]rag needed.*mtu ?= ?1462" "$W/ping-df.txt"; then
+  pass "fast path: a 1500-octet packet with DF gets ICMP fragmentation needed, MTU 1462, from our core address"
+else
+  fail "fast path: a 1500-octet packet with DF gets ICMP fragmentation needed, MTU 1462, from our core address" \
+    "$(tr '\n' ' ' <"$W/ping-df.txt")"
+fi
+
 # The counters: the session's fast path moved the ping both ways, the pty
 # carried no IP (only LCP, IPCP and echoes), and the worker counted it.
 kill -USR1 "$(cat "$W/lns.pid")"
@@ -170,6 +189,11 @@ if grep -Eq "status: data plane: workers $WORKERS: decap ([5-9]|[1-9][0-9]+) enc
   pass "fast path: the worker decapsulated and encapsulated the ping"
 else
   fail "fast path: the worker decapsulated and encapsulated the ping" "$(grep 'data plane' "$W/lns.log" | tail -3)"
+fi
+if grep -Eq "ICMP frag needed [1-9][0-9]* .*fragmented [1-9][0-9]* into [2-9]" "$W/lns.log"; then
+  pass "fast path: the worker counted the ICMP it sent and the packets it fragmented"
+else
+  fail "fast path: the worker counted the ICMP it sent and the packets it fragmented" "$(grep 'worker 0' "$W/lns.log" | tail -1)"
 fi
 # The same counters through DPDK telemetry, read by Debian's own script.
 sid=$(grep -Eo "session [0-9]+: IPCP up" "$W/lns.log" | tail -1 | awk '{print $2}' | tr -d :)
