@@ -23,6 +23,8 @@ const char* drop_name(Drop drop) {
     case Drop::kTooBig: return "too_big";
     case Drop::kControlRingFull: return "control_ring_full";
     case Drop::kTxFull: return "tx_full";
+    case Drop::kReassembly: return "reassembly";
+    case Drop::kReassembledTooBig: return "reassembled_too_big";
     case Drop::kCount: break;
   }
   return "?";
@@ -44,6 +46,8 @@ WorkerCounters& WorkerCounters::operator+=(const WorkerCounters& other) {
   tx_access += other.tx_access;
   tx_core += other.tx_core;
   idle_sleeps += other.idle_sleeps;
+  fragments += other.fragments;
+  reassembled += other.reassembled;
   for (size_t i = 0; i < kDropCount; ++i) drops[i] += other.drops[i];
   return *this;
 }

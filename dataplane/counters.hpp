@@ -16,7 +16,7 @@ enum class Drop : uint8_t {
   kRunt,             // shorter than the headers it claims
   kNotIpv4,          // neither IPv4 nor ARP (outer, or on the core side)
   kIpv4Header,       // outer IPv4: version, IHL or total length wrong
-  kIpv4Fragment,     // outer IPv4 fragment: no reassembly on the fast path
+  kIpv4Fragment,     // outer IPv4 fragment with reassembly off ([dataplane] reassembly = no)
   kNotL2tp,          // IPv4 but not UDP to or from port 1701
   kUdpLength,        // UDP length disagrees with the IPv4 total length
   kL2tpVersion,      // RFC 2661 3.1: version other than 2 is discarded silently
@@ -32,6 +32,8 @@ enum class Drop : uint8_t {
   kTooBig,           // with the outer headers it would exceed 65535 octets
   kControlRingFull,  // the ring to the control thread is full
   kTxFull,           // the port did not take the packet
+  kReassembly,       // outer fragment given up: timed out, table full, overlapping, too many
+  kReassembledTooBig,  // reassembled outer datagram larger than one mbuf
   kCount
 };
 inline constexpr size_t kDropCount = static_cast<size_t>(Drop::kCount);
@@ -48,6 +50,8 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
   uint64_t tx_access = 0;     // accepted by the access port
   uint64_t tx_core = 0;       // accepted by the core port
   uint64_t idle_sleeps = 0;
+  uint64_t fragments = 0;     // outer IPv4 fragments taken into reassembly
+  uint64_t reassembled = 0;   // outer datagrams they completed
   std::array<uint64_t, kDropCount> drops{};
 
   void count(Drop drop) { ++drops[static_cast<size_t>(drop)]; }

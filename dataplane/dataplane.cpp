@@ -194,6 +194,7 @@ DataPlane::DataPlane(const DataPlaneConfig& config) : config_(config) {
       wc.to_control = rings_.back().to_control;
       wc.from_control = rings_.back().from_control;
       wc.idle_sleep = config_.idle_sleep;
+      wc.reassembly = {config_.reassembly, config_.reassembly_flows, config_.reassembly_timeout_ms};
       workers_.push_back(std::make_unique<Worker>(wc));
     }
     io_ = std::make_unique<ControlIo>(config_, pool_, std::move(io_rings), access_mac_, core_mac_);
@@ -320,7 +321,8 @@ std::vector<std::string> DataPlane::report() const {
                     std::to_string(c.rx_access) + " core " + std::to_string(c.rx_core) + ", decap " +
                     std::to_string(c.decap) + ", encap " + std::to_string(c.encap) + ", to control " +
                     std::to_string(c.to_control) + ", dropped " + std::to_string(c.dropped_total()) +
-                    ", idle sleeps " + std::to_string(c.idle_sleeps));
+                    ", idle sleeps " + std::to_string(c.idle_sleeps) + ", outer fragments " +
+                    std::to_string(c.fragments) + " reassembled " + std::to_string(c.reassembled));
   }
   const WorkerCounters t = totals();
   std::string drops;

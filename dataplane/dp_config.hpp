@@ -17,6 +17,12 @@
 //   ring size = 4096                 each control<->worker ring
 //   max subscribers = 65536
 //   idle sleep = yes                 idle workers back off (no: benchmarks)
+//   reassembly = yes                 reassemble outer IPv4 fragments from LACs
+//                                    (no: they are counted ipv4_fragment drops)
+//   reassembly flows = 128           datagrams in progress per worker (1-65536);
+//                                    workers * flows * 8 fragments must stay
+//                                    within half of mbufs
+//   reassembly timeout = 500         ms before an incomplete datagram is given up
 //
 // Invariant: addresses in host byte order.
 
@@ -46,6 +52,12 @@ struct DataPlaneConfig {
   unsigned ring_size = 4096;
   uint32_t max_subscribers = 65536;
   bool idle_sleep = true;
+  bool reassembly = true;
+  uint32_t reassembly_flows = 128;
+  uint32_t reassembly_timeout_ms = 500;
+  // What one worker's reassembly table may hold at most per flow (rte_ip_frag's
+  // RTE_LIBRTE_IP_FRAG_MAX_FRAG; dataplane/reassembly.hpp keeps it in step).
+  static constexpr uint32_t kFragmentsPerFlow = 8;
 
   bool on_access_subnet(uint32_t a) const { return same_subnet(a, access_addr, access_prefix); }
   bool on_core_subnet(uint32_t a) const { return same_subnet(a, core_addr, core_prefix); }

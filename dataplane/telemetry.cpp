@@ -31,6 +31,8 @@ void add_counters(rte_tel_data* d, const WorkerCounters& c) {
   rte_tel_data_add_dict_u64(d, "from_control", c.from_control);
   rte_tel_data_add_dict_u64(d, "tx_access", c.tx_access);
   rte_tel_data_add_dict_u64(d, "tx_core", c.tx_core);
+  rte_tel_data_add_dict_u64(d, "fragments", c.fragments);
+  rte_tel_data_add_dict_u64(d, "reassembled", c.reassembled);
   rte_tel_data_add_dict_u64(d, "dropped", c.dropped_total());
 }
 

@@ -11,12 +11,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <rte_common.h>
 
 #include "dataplane/counters.hpp"
 #include "dataplane/decap.hpp"
+#include "dataplane/reassembly.hpp"
 #include "dataplane/session_table.hpp"
 
 struct rte_eth_dev_tx_buffer;
@@ -54,6 +56,8 @@ struct WorkerConfig {
   bool idle_sleep = true;
   uint32_t idle_polls = 256;
   uint32_t idle_sleep_us = 50;
+  // Outer IPv4 fragments from the LACs (dataplane/reassembly.hpp).
+  ReassemblyConfig reassembly;
 };
 
 // The two rings of one worker, single producer and single consumer each.
@@ -101,6 +105,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   WorkerConfig config_;
   rte_eth_dev_tx_buffer* tx_access_ = nullptr;
   rte_eth_dev_tx_buffer* tx_core_ = nullptr;
+  std::unique_ptr<Reassembly> reassembly_;  // null: reassembly off
   uint64_t drain_tsc_ = 0;
   uint64_t last_drain_ = 0;
 };
