@@ -329,6 +329,46 @@ TEST(DataPlaneConfigParse, ErrorsNameKeyAndValueAndAllAreReported) {
   EXPECT_TRUE(has("\"core next hop\" is not on the core address's subnet"));
 }
 
+TEST(DataPlaneConfigParse, ReassemblyKeysAreReadAndBoundedByThePool) {
+  auto defaults = parse_dataplane_config(minimal(), {}, 1701);
+  ASSERT_TRUE(defaults.config);
+  EXPECT_TRUE(defaults.config->reassembly);
+  EXPECT_EQ(defaults.config->reassembly_flows, 128u);
+  EXPECT_EQ(defaults.config->reassembly_timeout_ms, 500u);
+
+  auto s = minimal();
+  s["reassembly flows"] = "64";
+  s["reassembly timeout"] = "250";
+  auto r = parse_dataplane_config(s, {}, 1701);
+  ASSERT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0]);
+  EXPECT_EQ(r.config->reassembly_flows, 64u);
+  EXPECT_EQ(r.config->reassembly_timeout_ms, 250u);
+
+  // 2 workers * 1024 flows * 8 fragments: more than half of 16383 mbufs.
+  s["workers"] = "2";
+  s["reassembly flows"] = "1024";
+  r = parse_dataplane_config(s, {}, 1701);
+  ASSERT_FALSE(r.config);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].find("\"reassembly flows\" (1024) * 8 fragments * 2 workers exceeds half of \"mbufs\""),
+            std::string::npos)
+      << r.errors[0];
+  s["mbufs"] = "32768";
+  EXPECT_TRUE(parse_dataplane_config(s, {}, 1701).config);
+  s["mbufs"] = "16383";
+  s["reassembly"] = "no";  // nothing held: no bound
+  r = parse_dataplane_config(s, {}, 1701);
+  ASSERT_TRUE(r.config);
+  EXPECT_FALSE(r.config->reassembly);
+
+  s["reassembly"] = "maybe";
+  s["reassembly flows"] = "0";
+  s["reassembly timeout"] = "60001";
+  r = parse_dataplane_config(s, {}, 1701);
+  EXPECT_FALSE(r.config);
+  EXPECT_EQ(r.errors.size(), 3u);
+}
+
 TEST(DataPlaneConfigParse, MissingRequiredKeysAreNamed) {
   auto r = parse_dataplane_config({}, {}, 1701);
   EXPECT_FALSE(r.config);
