@@ -23,14 +23,8 @@ class ReassemblyTest : public FastPathTest {
 
   // An L2TP data message from the LAC, big enough to need cutting.
   static Bytes datagram(uint16_t ip_id, uint16_t vlan = 0, uint16_t inner_payload = 1200) {
-    Outer o;
-    o.dst = kOurAccessMac;
-    o.src = kLacMac;
-    o.vlan = vlan;
-    o.ip_src = kLacAddr;
-    o.ip_dst = kOurAddr;
-    o.ip_id = ip_id;
-    return udp_frame(o, l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, inner_ipv4(kSubscriber, kInternetHost, 64, inner_payload)));
+    return upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, inner_ipv4(kSubscriber, kInternetHost, 64, inner_payload)),
+                    vlan, ip_id);
   }
 
   rte_mbuf* take(Reassembly& r, const Bytes& fragment, uint64_t now) {

@@ -304,16 +304,7 @@ class WorkerReassemblyTest : public WorkerTest {
     EXPECT_EQ(rte_mempool_in_use_count(test_pool()), baseline_) << "an mbuf was lost";
     WorkerTest::TearDown();
   }
-  // A data message of ip_id carrying inner, from the LAC.
-  static Bytes outer(const Bytes& l2tp, uint16_t ip_id) {
-    Outer o;
-    o.dst = kOurAccessMac;
-    o.src = kLacMac;
-    o.ip_src = kLacAddr;
-    o.ip_dst = kOurAddr;
-    o.ip_id = ip_id;
-    return udp_frame(o, l2tp);
-  }
+  static Bytes outer(const Bytes& l2tp, uint16_t ip_id) { return upstream(l2tp, 0, ip_id); }
   static void poll_once(Worker& w) {
     w.attach();
     w.poll();
