@@ -10,6 +10,7 @@
 
 #include "control/net.hpp"
 #include "dataplane/dp_config.hpp"
+#include "dataplane/reassembly.hpp"
 #include "packets.hpp"
 
 namespace l2tp::dp {
@@ -129,6 +130,37 @@ TEST_F(ControlIoTest, L2tpDatagramGoesUpWithItsMetadataAndTheLacsMacIsLearned) {
   const auto mac = io_->neighbours().lookup(0, kLac);
   ASSERT_TRUE(mac);
   EXPECT_EQ(std::memcmp(mac->addr_bytes, kLacMac.data(), 6), 0);
+  EXPECT_EQ(io_->counters().rx_datagrams, 1u);
+}
+
+TEST_F(ControlIoTest, ControlMessageReassembledFromOuterFragmentsGoesUpWhole) {
+  // What a worker punts after reassembly (dataplane/reassembly.hpp).
+  Outer o;
+  o.dst = kOurMac;
+  o.src = kLacMac;
+  o.vlan = 42;
+  o.ip_src = kLac;
+  o.ip_dst = kOurs;
+  o.sport = 40000;
+  o.ip_id = 0x7777;
+  Bytes l2tp{0xC8, 0x02, 0x01, 0x38, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};  // 312 octets
+  for (unsigned i = 0; i < 300; ++i) l2tp.push_back(static_cast<uint8_t>(i * 31 + 3));
+  Reassembly reassembly({true, 4, 500}, SOCKET_ID_ANY);
+  WorkerCounters counters;
+  rte_mbuf* whole = nullptr;
+  for (const Bytes& f : fragments(udp_frame(o, l2tp), {160, 304})) {
+    rte_mbuf* m = to_mbuf(f);
+    ASSERT_NE(m, nullptr);
+    whole = reassembly.take(m, 1000, counters);
+  }
+  ASSERT_NE(whole, nullptr);
+  whole->port = 0;
+  ASSERT_EQ(rte_ring_enqueue(to_control_, whole), 0);
+  auto got = receive();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].data, l2tp);
+  EXPECT_EQ(got[0].meta.peer, (control::Endpoint{kLac, 40000}));
+  EXPECT_EQ(got[0].meta.vlan, 42);
   EXPECT_EQ(io_->counters().rx_datagrams, 1u);
 }
 
