@@ -27,6 +27,8 @@ const char* drop_name(Drop drop) {
     case Drop::kFragmentationNeeded: return "fragmentation_needed";
     case Drop::kMtuExceeded: return "mtu_exceeded";
     case Drop::kFragmentFailed: return "fragment_failed";
+    case Drop::kReassembly: return "reassembly";
+    case Drop::kReassembledTooBig: return "reassembled_too_big";
     case Drop::kCount: break;
   }
   return "?";
@@ -55,6 +57,8 @@ WorkerCounters& WorkerCounters::operator+=(const WorkerCounters& other) {
   fragmented += other.fragmented;
   fragments += other.fragments;
   mss_clamped += other.mss_clamped;
+  outer_fragments += other.outer_fragments;
+  reassembled += other.reassembled;
   for (size_t i = 0; i < kDropCount; ++i) drops[i] += other.drops[i];
   return *this;
 }

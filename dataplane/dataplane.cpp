@@ -218,6 +218,7 @@ DataPlane::DataPlane(const DataPlaneConfig& config) : config_(config) {
       wc.mtu.fragment_indirect = indirect_pool_;  // nullptr with "fragment = no"
       wc.mtu.linearize_fragments = !access_multi_seg_;
       wc.mtu.icmp_per_second = config_.icmp_rate;
+      wc.reassembly = {config_.reassembly, config_.reassembly_flows, config_.reassembly_timeout_ms};
       workers_.push_back(std::make_unique<Worker>(wc));
     }
     io_ = std::make_unique<ControlIo>(config_, pool_, std::move(io_rings), access_mac_, core_mac_);
@@ -356,6 +357,7 @@ std::vector<std::string> DataPlane::report() const {
     line += ", ICMP frag needed " + n(c.icmp_frag_needed) + " (rate-limited " + n(c.icmp_rate_limited) +
             "), fragmented " + n(c.fragmented) + " into " + n(c.fragments) + ", MSS clamped " +
             n(c.mss_clamped);
+    line += ", outer fragments " + n(c.outer_fragments) + " reassembled " + n(c.reassembled);
     lines.push_back(std::move(line));
   }
   const WorkerCounters t = totals();

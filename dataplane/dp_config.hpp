@@ -35,6 +35,12 @@
 //                                    or not at all (no)
 //   icmp rate = 1000                 ICMP errors a second per worker at most (bursts
 //                                    of up to 50); 0: none, the packets are only dropped
+//   reassembly = yes                 reassemble outer IPv4 fragments from LACs
+//                                    (no: they are counted ipv4_fragment drops)
+//   reassembly flows = 128           datagrams in progress per worker (1-65536);
+//                                    workers * flows * 8 fragments must stay
+//                                    within half of mbufs
+//   reassembly timeout = 500         ms before an incomplete datagram is given up
 //
 // Invariant: addresses in host byte order.
 
@@ -72,6 +78,12 @@ struct DataPlaneConfig {
   bool fragment = true;
   uint16_t mss_clamp = 0xFFFF;  // 0xFFFF: auto (session MTU - 40), 0: no, else that MSS
   uint32_t icmp_rate = 1000;
+  bool reassembly = true;
+  uint32_t reassembly_flows = 128;
+  uint32_t reassembly_timeout_ms = 500;
+  // What one worker's reassembly table may hold at most per flow (rte_ip_frag's
+  // RTE_LIBRTE_IP_FRAG_MAX_FRAG; dataplane/reassembly.hpp keeps it in step).
+  static constexpr uint32_t kFragmentsPerFlow = 8;
 
   bool on_access_subnet(uint32_t a) const { return same_subnet(a, access_addr, access_prefix); }
   bool on_core_subnet(uint32_t a) const { return same_subnet(a, core_addr, core_prefix); }

@@ -94,6 +94,15 @@ Worker::Worker(const WorkerConfig& config) : config_(config) {
   }
   drain_tsc_ = (rte_get_tsc_hz() + 999999) / 1000000 * config.drain_us;
   mtu_.init(config.mtu, config.core_addr, config.core_hop);
+  if (config.reassembly.enabled) {
+    try {
+      reassembly_ = std::make_unique<Reassembly>(config.reassembly, socket);
+    } catch (...) {
+      rte_free(tx_access_);
+      rte_free(tx_core_);
+      throw;
+    }
+  }
 }
 
 Worker::~Worker() {
@@ -165,7 +174,15 @@ void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed) {
     if (const Session* s = table.by_session_id(ids[i])) rte_prefetch0(s);
   for (uint16_t i = 0; i < n; ++i) {
     Drop why = Drop::kCount;
-    switch (classify_upstream(pkts[i], *config_.table, config_.id, up[nf], why)) {
+    Verdict verdict = classify_upstream(pkts[i], *config_.table, config_.id, up[nf], why);
+    if (verdict == Verdict::kDrop && why == Drop::kIpv4Fragment && reassembly_) [[unlikely]] {
+      // Held until its datagram is whole; the datagram it completes, if
+      // any, is classified in its place.
+      pkts[i] = reassembly_->take(pkts[i], rte_rdtsc(), counters_);
+      if (pkts[i] == nullptr) continue;
+      verdict = classify_upstream(pkts[i], *config_.table, config_.id, up[nf], why);
+    }
+    switch (verdict) {
       case Verdict::kFast: fast[nf++] = pkts[i]; break;
       case Verdict::kControl: control[nc++] = pkts[i]; break;
       case Verdict::kDrop:
