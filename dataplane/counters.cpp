@@ -33,6 +33,8 @@ const char* drop_name(Drop drop) {
     case Drop::kPolicedSccrq: return "policed_sccrq";
     case Drop::kPolicedSccrqWorker: return "policed_sccrq_worker";
     case Drop::kPolicedOther: return "policed_other";
+    case Drop::kPolicedControlWorker: return "policed_control_worker";
+    case Drop::kPolicedOtherWorker: return "policed_other_worker";
     case Drop::kCount: break;
   }
   return "?";

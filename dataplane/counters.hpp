@@ -42,6 +42,8 @@ enum class Drop : uint8_t {
   kPolicedSccrq,     // punted tunnel-ID-0 control (SCCRQ) over its peer's rate
   kPolicedSccrqWorker,  // punted tunnel-ID-0 control over the worker's cap (all peers)
   kPolicedOther,     // other punted traffic over its peer's rate
+  kPolicedControlWorker,  // punted control/LCP/ARP reply over the worker's cap (all peers)
+  kPolicedOtherWorker,    // other punted traffic over the worker's cap (all peers)
   kCount
 };
 inline constexpr size_t kDropCount = static_cast<size_t>(Drop::kCount);

@@ -60,7 +60,8 @@ std::optional<bool> boolean(const std::string& v) {
 // The limit a "police CLASS rate|burst" key sets, or nullptr.
 PuntLimit* police_limit(PuntPolicy& p, const std::string& key) {
   for (auto [name, limit] : {std::pair{"control", &p.control}, std::pair{"sccrq", &p.sccrq},
-                             std::pair{"sccrq worker", &p.sccrq_worker}, std::pair{"other", &p.other}}) {
+                             std::pair{"other", &p.other}, std::pair{"control worker", &p.control_worker},
+                             std::pair{"sccrq worker", &p.sccrq_worker}, std::pair{"other worker", &p.other_worker}}) {
     const std::string prefix = std::string("police ") + name;
     if (key == prefix + " rate" || key == prefix + " burst") return limit;
   }

@@ -51,11 +51,14 @@
 //                                      on the high-priority ring
 //   police sccrq rate = 50           per peer: L2TP control with tunnel ID 0
 //   police sccrq burst = 16            (SCCRQ: a new tunnel)
-//   police sccrq worker rate = 500   per worker, all peers together: tunnel
-//   police sccrq worker burst = 128    ID 0 from spoofed sources
 //   police other rate = 5000         per peer: everything else punted (IPCP,
 //   police other burst = 1024          PAP/CHAP, data not in the fast path,
 //                                      ICMP to us, ARP requests)
+// and per worker, all peers together (spoofed sources each get a bucket of
+// their own, so the per-peer limits alone do not bound a flood):
+//   police control worker rate = 20000   police control worker burst = 4096
+//   police sccrq worker rate = 500       police sccrq worker burst = 128
+//   police other worker rate = 20000     police other worker burst = 4096
 // Rates 1 to 10000000, bursts 1 to 1000000.
 //
 // Invariant: addresses in host byte order.
@@ -81,12 +84,15 @@ struct PuntLimit {
 // established tunnel's control traffic is a few packets a second, and even
 // a LAC with thousands of sessions sends LCP echoes at some hundreds a
 // second; SCCRQs from one peer at more than a few hundred a second is an
-// attack.
+// attack. The worker caps leave the control thread time for its timers
+// under a flood from spoofed sources.
 struct PuntPolicy {
   PuntLimit control{2000, 512};
   PuntLimit sccrq{50, 16};
-  PuntLimit sccrq_worker{500, 128};
   PuntLimit other{5000, 1024};
+  PuntLimit control_worker{20000, 4096};
+  PuntLimit sccrq_worker{500, 128};
+  PuntLimit other_worker{20000, 4096};
 };
 
 struct DataPlaneConfig {

@@ -92,7 +92,8 @@ PuntPolicer::Limit PuntPolicer::limit(const PuntLimit& l, uint64_t tsc_hz) {
 
 PuntPolicer::PuntPolicer(const PuntPolicy& policy, uint64_t tsc_hz, uint32_t seed, int socket_id)
     : per_peer_{limit(policy.control, tsc_hz), limit(policy.sccrq, tsc_hz), limit(policy.other, tsc_hz)},
-      sccrq_worker_(limit(policy.sccrq_worker, tsc_hz)),
+      per_worker_{limit(policy.control_worker, tsc_hz), limit(policy.sccrq_worker, tsc_hz),
+                  limit(policy.other_worker, tsc_hz)},
       seed_(seed) {
   tat_ = static_cast<uint64_t*>(rte_zmalloc_socket("l2tp_police", 3 * kBuckets * sizeof(uint64_t), 0, socket_id));
   if (tat_ == nullptr) throw std::runtime_error("worker: no memory for the control-path policer");
@@ -106,24 +107,23 @@ uint64_t& PuntPolicer::bucket(PuntClass c, uint32_t peer) {
 }
 
 bool PuntPolicer::admit(PuntClass c, uint32_t peer, uint64_t now, Drop& why) {
-  const Limit& l = per_peer_[static_cast<size_t>(c)];
+  static constexpr Drop kPeer[3] = {Drop::kPolicedControl, Drop::kPolicedSccrq, Drop::kPolicedOther};
+  static constexpr Drop kWorker[3] = {Drop::kPolicedControlWorker, Drop::kPolicedSccrqWorker,
+                                      Drop::kPolicedOtherWorker};
+  const auto i = static_cast<size_t>(c);
   uint64_t& tat = bucket(c, peer);
-  if (!conforms(tat, l, now)) {
-    why = c == PuntClass::kControl ? Drop::kPolicedControl
-          : c == PuntClass::kSccrq ? Drop::kPolicedSccrq
-                                   : Drop::kPolicedOther;
+  if (!conforms(tat, per_peer_[i], now)) {
+    why = kPeer[i];
     return false;
   }
-  if (c == PuntClass::kSccrq) {
-    // Both buckets or neither: a packet the worker cap refuses does not
-    // spend its peer's token.
-    if (!conforms(sccrq_worker_tat_, sccrq_worker_, now)) {
-      why = Drop::kPolicedSccrqWorker;
-      return false;
-    }
-    take(sccrq_worker_tat_, sccrq_worker_, now);
+  // Both buckets or neither: a packet the worker cap refuses does not spend
+  // its peer's token.
+  if (!conforms(worker_tat_[i], per_worker_[i], now)) {
+    why = kWorker[i];
+    return false;
   }
-  take(tat, l, now);
+  take(worker_tat_[i], per_worker_[i], now);
+  take(tat, per_peer_[i], now);
   return true;
 }
 

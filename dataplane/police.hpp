@@ -23,9 +23,10 @@
 // source (ARP: the sender's protocol address), seeded at random per worker
 // so that an attacker cannot aim spoofed sources at a known peer's bucket.
 // Peers whose addresses collide share a bucket: with kBuckets per class a
-// few hundred LACs rarely do, and when they do they share its rate. kSccrq
-// is also capped per worker, all sources together, since spoofed sources
-// each get a fresh bucket.
+// few hundred LACs rarely do, and when they do they share its rate. Each
+// class is also capped per worker, all sources together, since spoofed
+// sources each get a fresh bucket: a packet passes when both its peer's
+// bucket and the worker's have room, and takes a token from each.
 //
 // Per-worker state, one writer (the worker): nothing is shared, nothing
 // is locked, nothing allocates after construction.
@@ -78,8 +79,8 @@ class PuntPolicer {
   uint64_t& bucket(PuntClass c, uint32_t peer);
 
   std::array<Limit, 3> per_peer_;
-  Limit sccrq_worker_;
-  uint64_t sccrq_worker_tat_ = 0;
+  std::array<Limit, 3> per_worker_;
+  std::array<uint64_t, 3> worker_tat_{};
   uint32_t seed_;
   uint64_t* tat_ = nullptr;  // 3 * kBuckets
 };

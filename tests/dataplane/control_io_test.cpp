@@ -377,6 +377,10 @@ TEST(DataPlaneConfigParse, EveryKeyIsRead) {
   s["police sccrq worker burst"] = "20";
   s["police other rate"] = "7000";
   s["police other burst"] = "700";
+  s["police control worker rate"] = "3000";
+  s["police control worker burst"] = "300";
+  s["police other worker rate"] = "9000";
+  s["police other worker burst"] = "900";
   auto r = parse_dataplane_config(s, {"--no-shconf"}, 1702);
   ASSERT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0]);
   const DataPlaneConfig& c = *r.config;
@@ -400,6 +404,10 @@ TEST(DataPlaneConfigParse, EveryKeyIsRead) {
   EXPECT_EQ(c.police.sccrq_worker.burst, 20u);
   EXPECT_EQ(c.police.other.rate, 7000u);
   EXPECT_EQ(c.police.other.burst, 700u);
+  EXPECT_EQ(c.police.control_worker.rate, 3000u);
+  EXPECT_EQ(c.police.control_worker.burst, 300u);
+  EXPECT_EQ(c.police.other_worker.rate, 9000u);
+  EXPECT_EQ(c.police.other_worker.burst, 900u);
 }
 
 TEST(DataPlaneConfigParse, PoliceLimitsMustBePositiveAndBounded) {

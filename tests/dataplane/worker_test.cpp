@@ -456,6 +456,33 @@ TEST_F(WorkerTest, SpoofedSccrqsAreCappedPerWorkerAndAnEstablishedPeersHelloStil
   expect_accounted(w.counters());
 }
 
+TEST_F(WorkerTest, SpoofedControlAndOtherTrafficIsCappedPerWorker) {
+  WorkerConfig c = config(1024);
+  c.police.control_worker = {1, 6};
+  c.police.other_worker = {1, 4};
+  c.access_addr = rte_cpu_to_be_32(kOurAddr);  // pings of it go up
+  Worker w(c);
+  std::vector<Bytes> in;
+  // Control for tunnel IDs nobody set up and pings of our address, each
+  // from a source of its own: every peer bucket has room, the worker's not.
+  for (uint32_t i = 0; i < 10; ++i) in.push_back(control_message(static_cast<uint16_t>(0x100 + i), 6, ipv4(203, 0, 113, 1) + i));
+  for (uint32_t i = 0; i < 10; ++i) {
+    Bytes ping = cat(ethernet(kOurAccessMac, kLacMac, 0, 0x0800), ipv4_header(ipv4(203, 0, 114, 1) + i, kOurAddr, 1, 64, 28));
+    append(ping, Bytes{8, 0, 0xf7, 0xff, 0, 0, 0, 0});  // ICMP echo request
+    in.push_back(ping);
+  }
+  inject(access_.rx, in);
+  w.attach();
+  w.poll();
+  w.detach();
+  EXPECT_EQ(take(rings_.to_control_high).size(), 6u);
+  EXPECT_EQ(take(rings_.to_control).size(), 4u);
+  EXPECT_EQ(w.counters().dropped(Drop::kPolicedControlWorker), 4u);
+  EXPECT_EQ(w.counters().dropped(Drop::kPolicedOtherWorker), 6u);
+  EXPECT_EQ(w.counters().dropped(Drop::kPolicedControl) + w.counters().dropped(Drop::kPolicedOther), 0u);
+  expect_accounted(w.counters());
+}
+
 TEST_F(WorkerTest, ControlAndOtherClassesArePolicedPerPeer) {
   constexpr uint32_t kOtherLac = ipv4(198, 51, 100, 99);
   WorkerConfig c = config(1024);
