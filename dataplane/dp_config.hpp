@@ -56,9 +56,9 @@
 //                                      ICMP to us, ARP requests)
 // and per worker, all peers together (spoofed sources each get a bucket of
 // their own, so the per-peer limits alone do not bound a flood):
-//   police control worker rate = 20000   police control worker burst = 4096
+//   police control worker rate = 5000    police control worker burst = 1024
 //   police sccrq worker rate = 500       police sccrq worker burst = 128
-//   police other worker rate = 20000     police other worker burst = 4096
+//   police other worker rate = 5000      police other worker burst = 1024
 // Rates 1 to 10000000, bursts 1 to 1000000.
 //
 // Invariant: addresses in host byte order.
@@ -85,14 +85,16 @@ struct PuntLimit {
 // a LAC with thousands of sessions sends LCP echoes at some hundreds a
 // second; SCCRQs from one peer at more than a few hundred a second is an
 // attack. The worker caps leave the control thread time for its timers
-// under a flood from spoofed sources.
+// under a flood from spoofed sources: at 5000 a second of spoofed control
+// it is busy but keeps every tunnel (tests/integration/control_flood.sh);
+// LCP echoes of 60000 sessions every 30 s are 2000 a second.
 struct PuntPolicy {
   PuntLimit control{2000, 512};
   PuntLimit sccrq{50, 16};
   PuntLimit other{5000, 1024};
-  PuntLimit control_worker{20000, 4096};
+  PuntLimit control_worker{5000, 1024};
   PuntLimit sccrq_worker{500, 128};
-  PuntLimit other_worker{20000, 4096};
+  PuntLimit other_worker{5000, 1024};
 };
 
 struct DataPlaneConfig {
