@@ -277,8 +277,10 @@ check(fb_rx_inner <= pmd_rx + missed <= fb_rx["packets"],
       f"a gap of {fb_rx_inner - pmd_rx - missed} frames: lost in the AF_PACKET ring, which this PMD does not count")
 check(sa["rx_access"] == pa["rx_packets"], "the worker took in every frame the PMD received",
       f"worker {sa['rx_access']} vs PMD {pa['rx_packets']}")
-total = sa["decap"] + sa["encap"] + sa["to_control"] + sa["dropped"]
-check(sa["rx_access"] + sa["rx_core"] == total,
+# (Handed off to and in from other workers: 0 with one worker, but the
+# identity holds with any number.)
+total = sa["decap"] + sa["encap"] + sa["to_control"] + sa["dropped"] + sa.get("handed_off", 0)
+check(sa["rx_access"] + sa["rx_core"] + sa.get("handed_in", 0) == total,
       "every received packet is forwarded, punted or counted as a drop (rx = decap + encap + to_control + drops)",
       f"{sa['rx_access']} + {sa['rx_core']} != {total}")
 check(drops.get("unknown_session", 0) > 0 and malformed > 0 and policed > 0,
