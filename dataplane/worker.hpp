@@ -3,8 +3,10 @@
 // "The per-lcore loop"): burst RX from the access and core ports, sort each
 // burst into fast-path, control-bound and dropped packets, run decap/encap
 // over the fast-path array, buffer TX per port and drain it on a TSC
-// deadline, exchange frames with the control thread over an SP/SC ring
-// pair, and report an RCU quiescent state once per loop.
+// deadline, exchange frames with the control thread over SP/SC rings
+// (what goes up is policed per peer and class first, and the control
+// thread drains the high-priority ring first: police.hpp), and report an
+// RCU quiescent state once per loop.
 //
 // One worker serves one RX/TX queue pair on one access port and one core
 // port; the sessions it owns are published with its ID as owner_worker.
