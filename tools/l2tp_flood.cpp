@@ -8,7 +8,8 @@
 //              length that disagrees with IPv4's, a bad IPv4 IHL
 //   control    Hellos for random tunnel IDs (not 0) from random sources:
 //              what the high-priority class of the control path sees
-// for a number of seconds, then prints what it sent, by kind, and the rate:
+// (--kinds picks which) for a number of seconds, then prints what it sent,
+// by kind, and the rate:
 //   sent 1234567 frames in 5.00 s: 246913 pps (sccrq 308642, unknown 308642, malformed 308642, control 308641)
 // Frames are built once (a pool of 16384, random sources from 198.18.0.0/15,
 // RFC 2544's benchmarking range) and sent round and round. Exit 2 on usage
@@ -104,13 +105,14 @@ bool parse_mac(const std::string& s, std::array<uint8_t, 6>& mac) {
 }
 
 std::vector<Frame> build_pool(const std::array<uint8_t, 6>& dst, const std::array<uint8_t, 6>& src, uint32_t ip_dst,
-                              uint32_t lac, size_t size) {
+                              uint32_t lac, const std::vector<Kind>& kinds, size_t size) {
   std::mt19937 rng(2661);
   auto random_source = [&] { return (uint32_t{198} << 24 | uint32_t{18} << 16) + (rng() & 0x1FFFF); };
   std::vector<Frame> pool;
   pool.reserve(size);
   for (size_t i = 0; pool.size() < size; ++i) {
-    switch (static_cast<Kind>(i % kKinds)) {
+    const size_t v = i / kinds.size();  // which variant of its kind
+    switch (kinds[i % kinds.size()]) {
       case kSccrq: {
         ControlMessage m;
         m.message_type = static_cast<uint16_t>(MessageType::kSccrq);
@@ -130,7 +132,7 @@ std::vector<Frame> build_pool(const std::array<uint8_t, 6>& dst, const std::arra
         put16(l2tp, static_cast<uint16_t>(1 + rng() % 65535));
         for (uint8_t x : {0xFF, 0x03, 0x00, 0x21}) l2tp.push_back(x);
         l2tp.resize(l2tp.size() + 40, 0x45);  // something IPv4-sized
-        pool.push_back({frame(dst, src, (i / kKinds) % 2 ? lac : random_source(), ip_dst, l2tp), kUnknown});
+        pool.push_back({frame(dst, src, v % 2 ? lac : random_source(), ip_dst, l2tp), kUnknown});
         break;
       }
       case kMalformed: {
@@ -139,7 +141,7 @@ std::vector<Frame> build_pool(const std::array<uint8_t, 6>& dst, const std::arra
         put16(l2tp, 1);
         put16(l2tp, 1);
         l2tp.resize(32, 0);
-        switch ((i / kKinds) % 4) {
+        switch (v % 4) {
           case 0: pool.push_back({frame(dst, src, random_source(), ip_dst, l2tp), kMalformed}); break;
           case 1:
             l2tp[0] = 0x40;  // L: Length beyond the datagram
@@ -170,14 +172,16 @@ std::vector<Frame> build_pool(const std::array<uint8_t, 6>& dst, const std::arra
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string iface, dst_mac_text, dst_text, lac_text;
+  std::string iface, dst_mac_text, dst_text, lac_text, kinds_text;
   double seconds = 5;
   po::options_description desc("l2tp-flood: floods an L2TP access port (SCCRQs, unknown sessions, malformed, control)");
   desc.add_options()("help,h", "this text")("iface,i", po::value(&iface)->required(), "interface to send on")(
       "dst-mac", po::value(&dst_mac_text)->required(), "the port's MAC, as 02:00:00:00:00:01")(
       "dst", po::value(&dst_text)->required(), "the LNS's L2TP address")(
       "lac", po::value(&lac_text)->default_value("192.0.2.1"), "half of the unknown-session frames come from here")(
-      "seconds,t", po::value(&seconds)->default_value(5), "how long to flood");
+      "seconds,t", po::value(&seconds)->default_value(5), "how long to flood")(
+      "kinds,k", po::value(&kinds_text)->default_value("sccrq,unknown,malformed,control"),
+      "what to send, in turn: sccrq, unknown, malformed, control (comma-separated)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -196,6 +200,19 @@ int main(int argc, char** argv) {
       inet_pton(AF_INET, lac_text.c_str(), &lac) != 1) {
     std::cerr << "l2tp-flood: bad --dst-mac, --dst or --lac\n";
     return 2;
+  }
+  std::vector<Kind> kinds;
+  for (size_t at = 0; at <= kinds_text.size();) {
+    const size_t comma = std::min(kinds_text.find(',', at), kinds_text.size());
+    const std::string name = kinds_text.substr(at, comma - at);
+    int k = 0;
+    while (k < kKinds && name != kKindNames[k]) ++k;
+    if (k == kKinds) {
+      std::cerr << "l2tp-flood: unknown kind \"" << name << "\" (sccrq, unknown, malformed, control)\n";
+      return 2;
+    }
+    kinds.push_back(static_cast<Kind>(k));
+    at = comma + 1;
   }
   const int fd = socket(AF_PACKET, SOCK_RAW, 0);  // protocol 0: send only
   if (fd < 0) {
@@ -222,7 +239,7 @@ int main(int argc, char** argv) {
 
   std::vector<Frame> pool;
   try {
-    pool = build_pool(dst_mac, src_mac, ntohl(dst.s_addr), ntohl(lac.s_addr), 16384);
+    pool = build_pool(dst_mac, src_mac, ntohl(dst.s_addr), ntohl(lac.s_addr), kinds, 16384);
   } catch (const std::exception& e) {
     std::cerr << "l2tp-flood: " << e.what() << "\n";
     return 2;
