@@ -23,6 +23,8 @@ const char* drop_name(Drop drop) {
     case Drop::kTooBig: return "too_big";
     case Drop::kControlRingFull: return "control_ring_full";
     case Drop::kTxFull: return "tx_full";
+    case Drop::kSeqStale: return "seq_stale";
+    case Drop::kReorderFlushed: return "reorder_flushed";
     case Drop::kCount: break;
   }
   return "?";
@@ -44,6 +46,9 @@ WorkerCounters& WorkerCounters::operator+=(const WorkerCounters& other) {
   tx_access += other.tx_access;
   tx_core += other.tx_core;
   idle_sleeps += other.idle_sleeps;
+  reordered += other.reordered;
+  reorder_gaps += other.reorder_gaps;
+  reorder_no_context += other.reorder_no_context;
   for (size_t i = 0; i < kDropCount; ++i) drops[i] += other.drops[i];
   return *this;
 }

@@ -32,6 +32,8 @@ enum class Drop : uint8_t {
   kTooBig,           // with the outer headers it would exceed 65535 octets
   kControlRingFull,  // the ring to the control thread is full
   kTxFull,           // the port did not take the packet
+  kSeqStale,         // RFC 2661 5.4: sequenced data behind the expected Ns (late or duplicated)
+  kReorderFlushed,   // held for reordering, then its session was withdrawn or the worker stopped
   kCount
 };
 inline constexpr size_t kDropCount = static_cast<size_t>(Drop::kCount);
@@ -48,6 +50,9 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
   uint64_t tx_access = 0;     // accepted by the access port
   uint64_t tx_core = 0;       // accepted by the core port
   uint64_t idle_sleeps = 0;
+  uint64_t reordered = 0;           // sequenced data delivered after waiting for a predecessor
+  uint64_t reorder_gaps = 0;        // sequence gaps given up (timeout, window overrun, no context)
+  uint64_t reorder_no_context = 0;  // early packets delivered at once: the reorder pool was empty
   std::array<uint64_t, kDropCount> drops{};
 
   void count(Drop drop) { ++drops[static_cast<size_t>(drop)]; }

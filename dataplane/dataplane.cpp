@@ -194,6 +194,9 @@ DataPlane::DataPlane(const DataPlaneConfig& config) : config_(config) {
       wc.to_control = rings_.back().to_control;
       wc.from_control = rings_.back().from_control;
       wc.idle_sleep = config_.idle_sleep;
+      wc.reorder.window = static_cast<uint16_t>(config_.reorder_window);
+      wc.reorder.timeout_us = config_.reorder_timeout_ms * 1000;
+      wc.reorder.contexts = config_.reorder_sessions;
       workers_.push_back(std::make_unique<Worker>(wc));
     }
     io_ = std::make_unique<ControlIo>(config_, pool_, std::move(io_rings), access_mac_, core_mac_);
@@ -320,7 +323,9 @@ std::vector<std::string> DataPlane::report() const {
                     std::to_string(c.rx_access) + " core " + std::to_string(c.rx_core) + ", decap " +
                     std::to_string(c.decap) + ", encap " + std::to_string(c.encap) + ", to control " +
                     std::to_string(c.to_control) + ", dropped " + std::to_string(c.dropped_total()) +
-                    ", idle sleeps " + std::to_string(c.idle_sleeps));
+                    ", idle sleeps " + std::to_string(c.idle_sleeps) + ", reordered " +
+                    std::to_string(c.reordered) + ", sequence gaps " + std::to_string(c.reorder_gaps) +
+                    ", reorder pool empty " + std::to_string(c.reorder_no_context));
   }
   const WorkerCounters t = totals();
   std::string drops;

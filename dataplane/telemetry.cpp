@@ -32,6 +32,9 @@ void add_counters(rte_tel_data* d, const WorkerCounters& c) {
   rte_tel_data_add_dict_u64(d, "tx_access", c.tx_access);
   rte_tel_data_add_dict_u64(d, "tx_core", c.tx_core);
   rte_tel_data_add_dict_u64(d, "dropped", c.dropped_total());
+  rte_tel_data_add_dict_u64(d, "reordered", c.reordered);
+  rte_tel_data_add_dict_u64(d, "reorder_gaps", c.reorder_gaps);
+  rte_tel_data_add_dict_u64(d, "reorder_no_context", c.reorder_no_context);
 }
 
 void add_drops(rte_tel_data* d, const WorkerCounters& c) {

@@ -77,10 +77,19 @@ void free_control_rings(ControlRings& rings) {
   rings = ControlRings{};
 }
 
-Worker::Worker(const WorkerConfig& config) : config_(config) {
+namespace {
+const WorkerConfig& checked(const WorkerConfig& config) {
   if (config.table == nullptr || config.rcu == nullptr || config.to_control == nullptr ||
       config.from_control == nullptr)
     throw std::runtime_error("worker: table, RCU and rings are required");
+  return config;
+}
+}  // namespace
+
+Worker::Worker(const WorkerConfig& config)
+    : config_(checked(config)),
+      reorder_(config.reorder, *config.table, config.id, counters_, rte_get_tsc_hz(),
+               rte_eth_dev_socket_id(config.access_port)) {
   int socket = rte_eth_dev_socket_id(config.access_port);
   tx_access_ = make_tx_buffer(counters_, socket);
   try {
@@ -131,7 +140,11 @@ uint32_t Worker::poll_access() {
   const uint16_t n = rte_eth_rx_burst(config_.access_port, config_.rx_queue, pkts, kBurst);
   if (n == 0) return 0;
   counters_.rx_access += n;
+  upstream(pkts, n, true);
+  return n;
+}
 
+void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool admit) {
   rte_mbuf* fast[kBurst];
   UpstreamPacket up[kBurst];
   rte_mbuf* control[kBurst];
@@ -153,9 +166,22 @@ uint32_t Worker::poll_access() {
   }
   for (uint16_t i = 0; i < n; ++i)
     if (const Session* s = table.by_session_id(ids[i])) rte_prefetch0(s);
+  uint64_t now = 0;
   for (uint16_t i = 0; i < n; ++i) {
     Drop why = Drop::kCount;
-    switch (classify_upstream(pkts[i], *config_.table, config_.id, up[nf], why)) {
+    const Verdict v = classify_upstream(pkts[i], *config_.table, config_.id, up[nf], why);
+    // RFC 2661 5.4: sequenced data (fast or punted) is taken in Ns order.
+    if (v != Verdict::kDrop && up[nf].sequenced && admit) {
+      if (now == 0) now = rte_rdtsc();
+      const Reorder::Admit a = reorder_.admit(pkts[i], *up[nf].session, up[nf].ns, now);
+      if (a == Reorder::Admit::kLater) continue;
+      if (a == Reorder::Admit::kStale) {
+        counters_.count(Drop::kSeqStale);
+        dropped[nd++] = pkts[i];
+        continue;
+      }
+    }
+    switch (v) {
       case Verdict::kFast: fast[nf++] = pkts[i]; break;
       case Verdict::kControl: control[nc++] = pkts[i]; break;
       case Verdict::kDrop:
@@ -182,7 +208,13 @@ uint32_t Worker::poll_access() {
   }
   to_control(control, nc);
   rte_pktmbuf_free_bulk(dropped, nd);
-  return n;
+}
+
+// What the reorder buffer let go, classified again: its session may have
+// been withdrawn or moved in or out of the fast path while it waited.
+void Worker::release_reordered() {
+  rte_mbuf* pkts[kBurst];
+  while (const uint16_t k = reorder_.take_ready(pkts, kBurst)) upstream(pkts, k, false);
 }
 
 uint32_t Worker::poll_core() {
@@ -278,6 +310,10 @@ void Worker::flush() {
 uint32_t Worker::poll() {
   const uint32_t n = poll_access() + poll_core() + poll_control();
   const uint64_t now = rte_rdtsc();
+  if (reorder_.busy()) {
+    reorder_.expire(now);
+    release_reordered();
+  }
   if (now - last_drain_ > drain_tsc_) {
     flush();
     last_drain_ = now;

@@ -17,6 +17,7 @@
 
 #include "dataplane/counters.hpp"
 #include "dataplane/decap.hpp"
+#include "dataplane/reorder.hpp"
 #include "dataplane/session_table.hpp"
 
 struct rte_eth_dev_tx_buffer;
@@ -54,6 +55,8 @@ struct WorkerConfig {
   bool idle_sleep = true;
   uint32_t idle_polls = 256;
   uint32_t idle_sleep_us = 50;
+  // Receive sequencing of upstream data with S set (dataplane/reorder.hpp).
+  ReorderConfig reorder;
 };
 
 // The two rings of one worker, single producer and single consumer each.
@@ -89,9 +92,14 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
 
   const WorkerCounters& counters() const { return counters_; }
   const WorkerConfig& config() const { return config_; }
+  const Reorder& reorder() const { return reorder_; }
 
  private:
   uint32_t poll_access();
+  // Classifies and forwards upstream packets; admit: sequenced data goes
+  // through the reorder buffer first (not for what it releases).
+  void upstream(rte_mbuf** pkts, uint16_t n, bool admit);
+  void release_reordered();
   uint32_t poll_core();
   uint32_t poll_control();
   void to_control(rte_mbuf** pkts, uint16_t n);
@@ -99,6 +107,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
 
   WorkerCounters counters_;
   WorkerConfig config_;
+  Reorder reorder_;
   rte_eth_dev_tx_buffer* tx_access_ = nullptr;
   rte_eth_dev_tx_buffer* tx_core_ = nullptr;
   uint64_t drain_tsc_ = 0;
