@@ -34,7 +34,8 @@ Reorder::Reorder(const ReorderConfig& config, const SessionTable& table, uint16_
       counters_(counters),
       worker_(worker),
       window_(std::min(config.window, kMaxReorderWindow)),
-      n_contexts_(window_ == 0 ? 0 : config.contexts) {
+      // SessionState::reorder_ctx names a context in 16 bits.
+      n_contexts_(window_ == 0 ? 0 : std::min<uint32_t>(config.contexts, UINT16_MAX)) {
   while (cap_ < window_) cap_ <<= 1;
   mask_ = cap_ - 1;
   timeout_tsc_ = (tsc_hz + 999999) / 1000000 * config.timeout_us;

@@ -70,7 +70,8 @@ void free_control_rings(ControlRings& rings);
 
 class alignas(RTE_CACHE_LINE_SIZE) Worker {
  public:
-  // Allocates the TX buffers (throws std::runtime_error). Any thread.
+  // Allocates the TX buffers and the reorder pool (throws
+  // std::runtime_error). Any thread.
   explicit Worker(const WorkerConfig& config);
   ~Worker();
   Worker(const Worker&) = delete;
