@@ -170,6 +170,9 @@ void Reorder::skip_head_gap(Context* c, SessionState& st) {
       return;
     }
   }
+  // Held packets lie within the window after the expectation; were one
+  // not to, it would never be found: freed rather than held forever.
+  free_held(c);
 }
 
 // After a release: the context goes back when empty, else its deadline
