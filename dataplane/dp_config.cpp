@@ -73,6 +73,7 @@ DataPlaneConfigResult parse_dataplane_config(const std::map<std::string, std::st
   DataPlaneConfig c;
   c.l2tp_port = l2tp_port;
   bool have_access = false, have_core = false, have_hop = false, have_core_port = false;
+  bool have_reorder_sessions = false;
   auto bad = [&](const std::string& key, const std::string& value, const std::string& why) {
     r.errors.push_back("[dataplane] \"" + key + "\": \"" + value + "\": " + why);
   };
@@ -131,7 +132,7 @@ DataPlaneConfigResult parse_dataplane_config(const std::map<std::string, std::st
     } else if (key == "reorder sessions") {
       auto n = number<unsigned>(value, 1024);
       if (value != "auto" && (!n || *n == 0)) bad(key, value, "auto, or 1 to 1024 per worker");
-      else if (n) c.reorder_sessions = *n;
+      else if (n) c.reorder_sessions = *n, have_reorder_sessions = true;
     } else if (key == "idle sleep") {
       auto b = boolean(value);
       if (!b) bad(key, value, "yes or no");
@@ -151,7 +152,7 @@ DataPlaneConfigResult parse_dataplane_config(const std::map<std::string, std::st
   // Reorder buffers may park at most a quarter of the mbufs by default;
   // an explicit size that could take half of them starves RX.
   const unsigned parkable = c.workers * std::max(c.reorder_window, 1u);
-  if (c.reorder_sessions == 0) {
+  if (!have_reorder_sessions) {
     c.reorder_sessions = std::clamp(c.mbufs / (4 * parkable), 1u, 1024u);
   } else if (uint64_t{c.reorder_sessions} * parkable > c.mbufs / 2) {
     r.errors.push_back("[dataplane] \"reorder sessions\": " + std::to_string(c.reorder_sessions) + " x window " +

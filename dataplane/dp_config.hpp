@@ -63,7 +63,7 @@ struct DataPlaneConfig {
   bool idle_sleep = true;
   unsigned reorder_window = 16;
   unsigned reorder_timeout_ms = 10;
-  unsigned reorder_sessions = 0;  // per worker; set by the parser (auto or explicit)
+  unsigned reorder_sessions = 64;  // per worker; the parser sizes it from the pool unless set
 
   bool on_access_subnet(uint32_t a) const { return same_subnet(a, access_addr, access_prefix); }
   bool on_core_subnet(uint32_t a) const { return same_subnet(a, core_addr, core_prefix); }
