@@ -6,6 +6,8 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "shared/header.hpp"
+
 namespace l2tp::dp {
 
 namespace {
@@ -21,10 +23,6 @@ T* allocate(size_t n, int socket_id) {
   if (p == nullptr) throw std::runtime_error("reorder: no memory for the context pool");
   return static_cast<T*>(p);
 }
-
-// RFC 2661 5.8 (and 5.4 for data): a before b when a lies in the 32767
-// values before b, modulo 2^16.
-inline bool seq_before(uint16_t a, uint16_t b) { return static_cast<int16_t>(a - b) < 0; }
 
 }  // namespace
 
@@ -217,7 +215,7 @@ Reorder::Admit Reorder::admit(rte_mbuf* m, const Session& s, uint16_t ns, uint64
     if (ns == 0 || ns > window_) return deliver(m);
   }
   const auto ahead = static_cast<uint16_t>(ns - st.rx_expected_ns);
-  if (ahead != 0 && seq_before(ns, st.rx_expected_ns)) return Admit::kStale;
+  if (ahead != 0 && wire::seq_before(ns, st.rx_expected_ns)) return Admit::kStale;
 
   Context* c = context_of(st, id);
   if (ahead == 0) {
