@@ -175,13 +175,17 @@ bool Engine::send_ppp(Session& session, std::span<const uint8_t> frame, TimePoin
   h.session_id = session.peer_id();
   if (session.sends_sequenced_data()) {
     h.has_sequence = true;
-    h.ns = session.data_sequence().next_ns++;
+    // With a data plane the owner worker writes Ns from the counter its
+    // fast path uses: one sequence for the session, whoever sends.
+    h.ns = io_.sequences_data() ? 0 : session.data_sequence().next_ns++;
   }
   std::vector<uint8_t> d(wire::encoded_header_size(h) + frame.size());
   if (!wire::encode_header(h, frame.size(), d)) return false;
   std::copy(frame.begin(), frame.end(), d.begin() + static_cast<ptrdiff_t>(wire::encoded_header_size(h)));
   ++counters_.data_out;
-  queue(it->second.route, d);
+  DatagramMeta route = it->second.route;
+  route.session = session.local_id();
+  queue(route, d);
   flush();
   return true;
 }

@@ -69,8 +69,10 @@ class Engine : public TunnelContext {
   // StopCCN on every tunnel (SIGTERM); they are freed after the hold time.
   void close_all(const wire::ResultCode& why, TimePoint now);
 
-  // Socket mode: a PPP frame for the session's peer, in an L2TP data message.
-  // Sequenced (Ns) when the session is (Session::sends_sequenced_data).
+  // A PPP frame for the session's peer, in an L2TP data message tagged
+  // with the session (DatagramMeta::session). Sequenced (Ns) when the
+  // session is (Session::sends_sequenced_data); Ns is left 0 for the I/O
+  // to write when it sequences data itself (DatagramIo::sequences_data).
   bool send_ppp(Session& session, std::span<const uint8_t> frame, TimePoint now);
 
   Tunnel* tunnel(uint16_t local_id);

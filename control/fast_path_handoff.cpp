@@ -27,10 +27,11 @@ void FastPathHandoff::session_up(const Session& s, const DatagramMeta& route) {
   entries_[e.local_session_id] = e;
 }
 
-bool FastPathHandoff::republish(FastPathEntry& e, uint32_t subscriber) {
-  if (e.subscriber_addr == subscriber) return true;
+bool FastPathHandoff::republish(FastPathEntry& e, uint32_t subscriber, uint16_t peer_mru) {
+  if (e.subscriber_addr == subscriber && e.peer_mru == peer_mru) return true;
   FastPathEntry next = e;
   next.subscriber_addr = subscriber;
+  next.peer_mru = peer_mru;
   if (!fp_.publish(next)) {
     ++counters_.refused;
     return false;
@@ -45,12 +46,14 @@ void FastPathHandoff::link_event(uint16_t sid, PppEvent ev, const PppLinkState& 
   FastPathEntry& e = it->second;
   switch (ev) {
     case PppEvent::kIpcpUp:
-      // 0.0.0.0 is no address: IPCP with it stays on the slow path.
-      if (st.peer_ipv4 != 0 && republish(e, st.peer_ipv4)) ++counters_.fast;
+      // 0.0.0.0 is no address: IPCP with it stays on the slow path. The
+      // MRU LCP settled (IPCP opens only over an open LCP) bounds what the
+      // data plane sends down the session (dataplane/mtu.hpp).
+      if (st.peer_ipv4 != 0 && republish(e, st.peer_ipv4, st.peer_mru)) ++counters_.fast;
       break;
     case PppEvent::kIpcpDown:
     case PppEvent::kLcpDown:
-      if (e.subscriber_addr != 0 && republish(e, 0)) ++counters_.slow;
+      if (e.subscriber_addr != 0 && republish(e, 0, e.peer_mru)) ++counters_.slow;
       break;
     default:
       break;

@@ -6,8 +6,9 @@
 //   call established          publish, subscriber 0: the workers know the
 //                             session (its data is no "unknown session"
 //                             drop) but hand every PPP frame up
-//   IPCP up                   publish again with the subscriber's address:
-//                             IPv4 takes the fast path both ways
+//   IPCP up                   publish again with the subscriber's address
+//                             and the peer's MRU from LCP: IPv4 takes the
+//                             fast path both ways
 //   IPCP down, LCP down       publish with 0: back through the control thread
 //   CDN, StopCCN, pppd gone   withdraw
 //
@@ -48,7 +49,7 @@ class FastPathHandoff {
   const HandoffCounters& counters() const { return counters_; }
 
  private:
-  bool republish(FastPathEntry& e, uint32_t subscriber);
+  bool republish(FastPathEntry& e, uint32_t subscriber, uint16_t peer_mru);
 
   FastPath& fp_;
   std::map<uint16_t, FastPathEntry> entries_;

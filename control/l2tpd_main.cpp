@@ -22,6 +22,7 @@
 #include "control/daemon.hpp"
 #include "control/log.hpp"
 #include "dataplane/dataplane.hpp"
+#include "dataplane/packet_capture.hpp"
 
 namespace po = boost::program_options;
 using namespace l2tp::control;
@@ -191,6 +192,9 @@ int main(int argc, char** argv) {
   };
   try {
     std::unique_ptr<l2tp::dp::DataPlane> plane;
+    // After the plane: served once the ports have their queues (pdump hooks
+    // them), unregistered before they stop.
+    std::optional<l2tp::dp::CaptureServer> capture;
     DataPlaneSeams seams;
     if (dp_config) {
       // EAL threads do not survive a fork: detach first. And they inherit
@@ -203,6 +207,8 @@ int main(int argc, char** argv) {
       pthread_sigmask(SIG_BLOCK, &set, nullptr);
       l2tp::dp::init_eal(dp_config->eal_args);
       plane = std::make_unique<l2tp::dp::DataPlane>(*dp_config);
+      capture.emplace(dp_config->capture, dp_config->eal_args);
+      LOG_NOTICE("%s", capture->status().c_str());
       seams.io = &plane->io();
       seams.fast_path = &plane->fast_path();
       seams.report = [&plane] { return plane->report(); };

@@ -101,6 +101,10 @@ struct DatagramMeta {
   uint16_t port_id = 0;
   uint16_t vlan = 0;
   uint16_t worker = 0;
+  // On send: the local Session ID when the datagram is a data message of
+  // that session (a PPP frame from pppd), 0 otherwise. The data plane sends
+  // it through the session's owner worker; received datagrams leave it 0.
+  uint16_t session = 0;
 
   bool operator==(const DatagramMeta&) const = default;
 };
@@ -148,6 +152,13 @@ class DatagramIo {
   virtual int wait_fd() const = 0;
 
   virtual const IoCounters& counters() const = 0;
+
+  // true when the implementation writes Ns into sequenced data messages
+  // itself (RFC 2661 5.4), so that the sender leaves it 0: the data plane,
+  // whose owner worker numbers a session's fast-path packets and pppd's
+  // frames from one counter. The kernel socket does not: the control
+  // thread numbers them (Session::DataSequence).
+  virtual bool sequences_data() const { return false; }
 };
 
 }  // namespace l2tp::control

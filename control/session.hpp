@@ -78,8 +78,9 @@ class Session {
   const Tunnel& tunnel() const { return tunnel_; }
   TimePoint created() const { return created_; }
 
-  // Data-message sequencing when the control thread carries the data
-  // (socket mode), RFC 2661 5.4: sequenced for the call's whole life when
+  // Data-message sequencing of what the control thread carries, RFC 2661
+  // 5.4 (next_ns only in socket mode: with a data plane the session's owner
+  // worker numbers every data message, DatagramIo::sequences_data()): sequenced for the call's whole life when
   // the LAC sent Sequencing Required; otherwise we follow the peer, who
   // sequences by setting S (a LAC follows the LNS's S bit; our LNS never
   // starts it). Nr in data messages is reserved and ignored.

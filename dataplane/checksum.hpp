@@ -21,6 +21,15 @@ inline void ipv4_decrement_ttl(uint8_t* ip) {
   ip[11] = static_cast<uint8_t>(new_sum);
 }
 
+// RFC 1624 eqn. 3 for one 16-bit word of a checksummed area: the new
+// checksum after old_word became new_word.
+inline uint16_t checksum_replace16(uint16_t checksum, uint16_t old_word, uint16_t new_word) {
+  uint32_t sum = uint32_t{static_cast<uint16_t>(~checksum)} + uint16_t(~old_word) + new_word;
+  sum = (sum & 0xFFFF) + (sum >> 16);
+  sum = (sum & 0xFFFF) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
 // Folds a 32-bit ones'-complement sum and inverts it: the checksum field.
 inline uint16_t ipv4_checksum_from_sum(uint32_t sum) {
   sum = (sum & 0xFFFF) + (sum >> 16);

@@ -164,7 +164,7 @@ Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t
   out.sequenced = sequenced;
   out.ns = ns;
   if (!ipv4 || !s->in_fast_path()) return Verdict::kControl;
-  if (s->owner_worker != worker) return drop = Drop::kNotOwner, Verdict::kDrop;
+  if (s->owner_worker != worker) return Verdict::kHandoff;
 
   out.inner_offset = static_cast<uint16_t>(inner_at);
   out.inner_len = static_cast<uint16_t>(l2tp_at + message_len - inner_at);

@@ -19,6 +19,8 @@ enum class Verdict : uint8_t {
   kFast,     // take the fast path (decap or encap)
   kControl,  // hand the frame to the control thread
   kDrop,     // count the Drop reason and free
+  kHandoff,  // fast-path data of a session another worker owns: hand the
+             // frame, unchanged, to out.session->owner_worker (handoff.hpp)
 };
 
 // Where the subscriber's IPv4 packet starts in an upstream frame, and its
@@ -41,8 +43,9 @@ struct UpstreamPacket {
 //   too); any other kControl has sequenced false.
 // - Anything malformed, or data for an unknown tunnel/session/peer: kDrop
 //   with `drop` set.
-// worker is the caller's worker ID: data of a session another worker owns
-// is kNotOwner (only the owner writes a session's state).
+// worker is the caller's worker ID: fast-path data of a session another
+// worker owns is kHandoff with out.session set (only the owner writes a
+// session's state).
 Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t worker,
                           UpstreamPacket& out, Drop& drop);
 

@@ -13,6 +13,8 @@
 #include <rte_ring.h>
 #include <rte_udp.h>
 
+#include "shared/header.hpp"
+
 namespace l2tp::dp {
 
 namespace {
@@ -62,7 +64,12 @@ size_t write_l2(rte_mbuf* m, const rte_ether_addr& dst, const rte_ether_addr& sr
 
 ControlIo::ControlIo(const DataPlaneConfig& config, rte_mempool* pool, std::vector<WorkerRings> rings,
                      const rte_ether_addr& access_mac, const rte_ether_addr& core_mac)
-    : config_(config), pool_(pool), rings_(std::move(rings)), access_mac_(access_mac), core_mac_(core_mac) {}
+    : config_(config),
+      pool_(pool),
+      rings_(std::move(rings)),
+      access_mac_(access_mac),
+      core_mac_(core_mac),
+      ns_mark_(ns_request_mark()) {}
 
 bool ControlIo::ours(uint16_t port, uint32_t addr) const {
   return (port == config_.access_port && addr == config_.access_addr) ||
@@ -247,7 +254,12 @@ size_t ControlIo::send_batch(std::span<const control::TxDatagram> batch) {
     // L2TP lives on the access side: everything leaves by the access port,
     // tagged as the tunnel's peer tags (meta.vlan).
     const uint16_t port = config_.access_port;
-    const uint16_t worker = d.meta.worker;
+    // pppd's frames go through the session's owner, the one writer of its
+    // state; control messages through the worker the tunnel came in on.
+    const uint16_t flags = d.data.size() >= 2 ? static_cast<uint16_t>(d.data[0] << 8 | d.data[1]) : 0;
+    const bool data = d.meta.session != 0 && d.data.size() >= 2 && !(flags & wire::kFlagType);
+    const uint16_t worker =
+        data ? session_owner(d.meta.session, static_cast<unsigned>(rings_.size())) : d.meta.worker;
     const uint32_t dst = d.meta.peer.addr;
     const uint32_t hop = config_.on_access_subnet(dst) ? dst : config_.access_gateway;
     if (hop == 0) {
@@ -293,7 +305,17 @@ size_t ControlIo::send_batch(std::span<const control::TxDatagram> batch) {
     udp->dgram_cksum = 0;
     memcpy(udp + 1, d.data.data(), d.data.size());
     m->data_len = m->pkt_len = static_cast<uint32_t>(total);
-    udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+    // RFC 2661 3.1: S set in a data message puts Ns after the IDs (and
+    // Length, when L is set). The sender left it for the owner to fill in.
+    const size_t ns_at = sizeof(rte_udp_hdr) + ((flags & wire::kFlagLength) ? 8 : 6);
+    if (data && (flags & wire::kFlagSequence) && d.data.size() >= ns_at - sizeof(rte_udp_hdr) + 2) {
+      ns_mark_.set(m, d.meta.session, static_cast<uint16_t>(l2_len + sizeof(rte_ipv4_hdr) + ns_at));
+      // The owner writes Ns after this: no UDP checksum (optional over
+      // IPv4, RFC 768; the fast path sends none either).
+      udp->dgram_cksum = 0;
+    } else {
+      udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+    }
     m->port = port;
     if (!enqueue(m, worker)) {
       ++io_counters_.tx_dropped;

@@ -9,7 +9,11 @@
 // our addresses and learned; ICMP echo to our addresses is answered; the
 // rest is counted and freed. send_batch() builds Ethernet [+VLAN] / IPv4 /
 // UDP around each datagram and queues it on a worker's from-control ring
-// for the access port. A destination whose MAC is unknown gets an ARP
+// for the access port: a data message of a session (TxDatagram's
+// meta.session, pppd's frames) on the session's owner worker's ring, marked
+// for the owner to write its Ns when the session is sequenced (one Ns
+// counter per session, the owner's: sequences_data()); anything else on
+// the ring of the worker the tunnel's datagrams come in on (meta.worker). A destination whose MAC is unknown gets an ARP
 // request (at most one a second) and its datagram is a counted drop: the
 // control transport retransmits, and pppd's LCP does too.
 
@@ -20,6 +24,7 @@
 
 #include "control/net.hpp"
 #include "dataplane/dp_config.hpp"
+#include "dataplane/handoff.hpp"
 #include "dataplane/neighbours.hpp"
 
 struct rte_mbuf;
@@ -51,6 +56,7 @@ class ControlIo final : public control::DatagramIo {
   size_t send_batch(std::span<const control::TxDatagram> batch) override;
   size_t receive_batch(size_t max, const DatagramFn& on_datagram) override;
   int wait_fd() const override { return -1; }  // rings: polled
+  bool sequences_data() const override { return true; }  // the owner worker does
   const control::IoCounters& counters() const override { return io_counters_; }
 
   Neighbours& neighbours() { return neighbours_; }
@@ -77,6 +83,7 @@ class ControlIo final : public control::DatagramIo {
   Neighbours neighbours_;
   control::IoCounters io_counters_;
   ControlIoCounters counters_;
+  NsRequestMark ns_mark_;
 };
 
 }  // namespace l2tp::dp

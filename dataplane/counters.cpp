@@ -23,6 +23,10 @@ const char* drop_name(Drop drop) {
     case Drop::kTooBig: return "too_big";
     case Drop::kControlRingFull: return "control_ring_full";
     case Drop::kTxFull: return "tx_full";
+    case Drop::kHandoffRingFull: return "handoff_ring_full";
+    case Drop::kFragmentationNeeded: return "fragmentation_needed";
+    case Drop::kMtuExceeded: return "mtu_exceeded";
+    case Drop::kFragmentFailed: return "fragment_failed";
     case Drop::kSeqStale: return "seq_stale";
     case Drop::kReorderFlushed: return "reorder_flushed";
     case Drop::kCount: break;
@@ -46,6 +50,13 @@ WorkerCounters& WorkerCounters::operator+=(const WorkerCounters& other) {
   tx_access += other.tx_access;
   tx_core += other.tx_core;
   idle_sleeps += other.idle_sleeps;
+  handed_off += other.handed_off;
+  handed_in += other.handed_in;
+  icmp_frag_needed += other.icmp_frag_needed;
+  icmp_rate_limited += other.icmp_rate_limited;
+  fragmented += other.fragmented;
+  fragments += other.fragments;
+  mss_clamped += other.mss_clamped;
   reordered += other.reordered;
   reorder_gaps += other.reorder_gaps;
   reorder_no_context += other.reorder_no_context;

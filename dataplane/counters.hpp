@@ -27,11 +27,15 @@ enum class Drop : uint8_t {
   kSpoofedSource,    // inner source is not the session's subscriber address
   kTtlExceeded,      // TTL would reach 0 (no ICMP from the fast path)
   kNoSubscriber,     // downstream destination is no fast-path subscriber
-  kNotOwner,         // the session belongs to another worker
+  kNotOwner,         // handed over, yet another worker owns the session (republished)
   kNoHeadroom,       // the mbuf cannot take the outer headers
   kTooBig,           // with the outer headers it would exceed 65535 octets
   kControlRingFull,  // the ring to the control thread is full
   kTxFull,           // the port did not take the packet
+  kHandoffRingFull,  // the owner worker's handoff ring is full
+  kFragmentationNeeded,  // downstream, DF set, longer than the session MTU (ICMP sent unless limited)
+  kMtuExceeded,      // downstream, DF clear, longer than the session MTU, "fragment = no"
+  kFragmentFailed,   // fragmentation failed: too many fragments, or no mbuf
   kSeqStale,         // RFC 2661 5.4: sequenced data behind the expected Ns (late or duplicated)
   kReorderFlushed,   // held for reordering, then its session was withdrawn or the worker stopped
   kCount
@@ -50,6 +54,13 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
   uint64_t tx_access = 0;     // accepted by the access port
   uint64_t tx_core = 0;       // accepted by the core port
   uint64_t idle_sleeps = 0;
+  uint64_t handed_off = 0;    // packets of other workers' sessions, handed to the owner
+  uint64_t handed_in = 0;     // packets other workers handed to this one
+  uint64_t icmp_frag_needed = 0;   // ICMP "fragmentation needed" sent (dataplane/mtu.hpp)
+  uint64_t icmp_rate_limited = 0;  // ... withheld by the rate limit
+  uint64_t fragmented = 0;         // downstream packets fragmented to the session MTU
+  uint64_t fragments = 0;          // the fragments they became (each also counts in encap)
+  uint64_t mss_clamped = 0;        // TCP SYNs whose MSS was lowered, both ways
   uint64_t reordered = 0;           // sequenced data delivered after waiting for a predecessor
   uint64_t reorder_gaps = 0;        // sequence gaps given up (timeout, window overrun, no context)
   uint64_t reorder_no_context = 0;  // early packets delivered at once: the reorder pool was empty

@@ -66,11 +66,18 @@ void DataPlane::setup_port(uint16_t port, unsigned queues) {
                              std::to_string(info.max_tx_queues) + " TX queues: fewer than the " +
                              std::to_string(queues) + " workers");
   rte_eth_conf conf{};
+  // Fragments (dataplane/mtu.hpp) are chains; a port that cannot send
+  // them gets them copied into one segment.
+  if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+  if (port == config_.access_port) access_multi_seg_ = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
   if (queues > 1 && info.flow_type_rss_offloads != 0) {
-    // RSS keeps a tunnel (one outer 5-tuple) on one queue, so its sessions
-    // have one owner worker.
+    // RSS spreads tunnels (one outer 5-tuple each) over the queues, or
+    // sessions where the NIC hashes on the L2TPv2 Session ID (one LAC's
+    // load over every queue); the workers hand each other what did not
+    // land on the owner's queue (session_owner).
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-    conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+    conf.rx_adv_conf.rss_conf.rss_hf =
+        info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_L2TPV2);
   }
   if (rte_eth_dev_configure(port, static_cast<uint16_t>(queues), static_cast<uint16_t>(queues), &conf) != 0)
     throw dpdk_error(port_name(port) + ": configure");
@@ -172,12 +179,23 @@ DataPlane::DataPlane(const DataPlaneConfig& config) : config_(config) {
     rcu_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("l2tp_rcu", rcu_size, RTE_CACHE_LINE_SIZE));
     if (rcu_ == nullptr || rte_rcu_qsbr_init(rcu_, config_.workers) != 0) throw dpdk_error("RCU");
     table_ = std::make_unique<SessionTable>("l2tp_subscribers", rcu_, config_.max_subscribers, socket);
+    table_->set_limits({config_.access_mtu, config_.mss_clamp});
+    if (config_.fragment) {
+      // Fragments reference the original's data through indirect mbufs
+      // (no data room); their headers come from the main pool.
+      indirect_pool_ = rte_pktmbuf_pool_create("l2tp_indirect", config_.mbufs, kMbufCache, 0, 0, socket);
+      if (indirect_pool_ == nullptr) throw dpdk_error("indirect mbuf pool of " + std::to_string(config_.mbufs));
+    }
 
     CoreNextHop hop;
     hop.src = core_mac_;
     hop.dst = resolve_next_hop();
 
     std::vector<ControlIo::WorkerRings> io_rings;
+    // All the handoff rings before any worker: each worker holds them all.
+    if (config_.workers > 1)
+      for (unsigned w = 0; w < config_.workers; ++w)
+        handoff_.push_back(create_handoff_rings(static_cast<uint16_t>(w), config_.handoff_ring_size, socket));
     for (unsigned w = 0; w < config_.workers; ++w) {
       rings_.push_back(create_control_rings(static_cast<uint16_t>(w), config_.ring_size, socket));
       io_rings.push_back({rings_.back().to_control, rings_.back().from_control});
@@ -193,7 +211,13 @@ DataPlane::DataPlane(const DataPlaneConfig& config) : config_(config) {
       wc.rcu = rcu_;
       wc.to_control = rings_.back().to_control;
       wc.from_control = rings_.back().from_control;
+      wc.handoff = handoff_.empty() ? nullptr : handoff_.data();
+      wc.workers = static_cast<uint16_t>(config_.workers);
       wc.idle_sleep = config_.idle_sleep;
+      wc.mtu.fragment_direct = pool_;
+      wc.mtu.fragment_indirect = indirect_pool_;  // nullptr with "fragment = no"
+      wc.mtu.linearize_fragments = !access_multi_seg_;
+      wc.mtu.icmp_per_second = config_.icmp_rate;
       wc.reorder.window = static_cast<uint16_t>(config_.reorder_window);
       wc.reorder.timeout_us = config_.reorder_timeout_ms * 1000;
       wc.reorder.contexts = config_.reorder_sessions;
@@ -227,6 +251,8 @@ void DataPlane::teardown() noexcept {
   workers_.clear();
   for (auto& r : rings_) free_control_rings(r);
   rings_.clear();
+  for (auto& r : handoff_) free_handoff_rings(r);
+  handoff_.clear();
   if (table_) table_->synchronize();
   table_.reset();
   rte_free(rcu_);
@@ -236,6 +262,8 @@ void DataPlane::teardown() noexcept {
       if (rte_eth_dev_is_valid_port(port)) rte_eth_dev_stop(port);
   rte_mempool_free(pool_);
   pool_ = nullptr;
+  rte_mempool_free(indirect_pool_);
+  indirect_pool_ = nullptr;
 }
 
 bool DataPlane::publish(const control::FastPathEntry& entry) {
@@ -251,7 +279,10 @@ bool DataPlane::publish(const control::FastPathEntry& entry) {
   }
   std::memcpy(e.peer_mac.data(), mac->addr_bytes, 6);
   e.access_port = config_.access_port;
-  if (e.owner_worker >= workers_.size()) e.owner_worker = 0;
+  // The owner by session ID, whichever worker the tunnel came in on:
+  // sessions spread over the workers, and ControlIo finds the same owner
+  // for pppd's frames.
+  e.owner_worker = session_owner(e.local_session_id, static_cast<unsigned>(workers_.size()));
   if (!table_->publish(e)) return false;
   std::lock_guard lock(published_mutex_);
   published_[e.local_session_id] = e;
@@ -319,13 +350,18 @@ std::vector<std::string> DataPlane::report() const {
   }
   for (size_t w = 0; w < workers_.size(); ++w) {
     const WorkerCounters& c = workers_[w]->counters();
-    lines.push_back("worker " + std::to_string(w) + " (lcore " + std::to_string(lcores_[w]) + "): rx access " +
-                    std::to_string(c.rx_access) + " core " + std::to_string(c.rx_core) + ", decap " +
-                    std::to_string(c.decap) + ", encap " + std::to_string(c.encap) + ", to control " +
-                    std::to_string(c.to_control) + ", dropped " + std::to_string(c.dropped_total()) +
-                    ", idle sleeps " + std::to_string(c.idle_sleeps) + ", reordered " +
-                    std::to_string(c.reordered) + ", sequence gaps " + std::to_string(c.reorder_gaps) +
-                    ", reorder pool empty " + std::to_string(c.reorder_no_context));
+    auto n = [](uint64_t v) { return std::to_string(v); };
+    std::string line = "worker " + n(w) + " (lcore " + n(lcores_[w]) + "): rx access " + n(c.rx_access) +
+                       " core " + n(c.rx_core) + ", decap " + n(c.decap) + ", encap " + n(c.encap) +
+                       ", to control " + n(c.to_control) + ", dropped " + n(c.dropped_total()) +
+                       ", idle sleeps " + n(c.idle_sleeps);
+    line += ", handed off " + n(c.handed_off) + " in " + n(c.handed_in);
+    line += ", ICMP frag needed " + n(c.icmp_frag_needed) + " (rate-limited " + n(c.icmp_rate_limited) +
+            "), fragmented " + n(c.fragmented) + " into " + n(c.fragments) + ", MSS clamped " +
+            n(c.mss_clamped);
+    line += ", reordered " + n(c.reordered) + ", sequence gaps " + n(c.reorder_gaps) + ", reorder pool empty " +
+            n(c.reorder_no_context);
+    lines.push_back(std::move(line));
   }
   const WorkerCounters t = totals();
   std::string drops;

@@ -85,9 +85,12 @@ class DataPlane final : private control::FastPath {
 
   DataPlaneConfig config_;
   rte_mempool* pool_ = nullptr;
+  rte_mempool* indirect_pool_ = nullptr;  // fragments' indirect mbufs; nullptr: fragment = no
+  bool access_multi_seg_ = false;          // the access port sends mbuf chains
   rte_rcu_qsbr* rcu_ = nullptr;
   std::unique_ptr<SessionTable> table_;
   std::vector<ControlRings> rings_;
+  std::vector<HandoffRings> handoff_;  // one per worker, when there are several
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<unsigned> lcores_;
   std::unique_ptr<ControlIo> io_;

@@ -113,10 +113,10 @@ DataPlaneConfigResult parse_dataplane_config(const std::map<std::string, std::st
       auto n = number<unsigned>(value, 1u << 24);
       if (!n || *n < 1024) bad(key, value, "1024 or more");
       else c.mbufs = *n;
-    } else if (key == "ring size") {
+    } else if (key == "ring size" || key == "handoff ring size") {
       auto n = number<unsigned>(value, 1u << 20);
       if (!n || *n < 64 || (*n & (*n - 1)) != 0) bad(key, value, "a power of two, 64 or more");
-      else c.ring_size = *n;
+      else (key == "ring size" ? c.ring_size : c.handoff_ring_size) = *n;
     } else if (key == "max subscribers") {
       auto n = number<uint32_t>(value, 1u << 24);
       if (!n || *n == 0) bad(key, value, "1 or more");
@@ -137,6 +137,30 @@ DataPlaneConfigResult parse_dataplane_config(const std::map<std::string, std::st
       auto b = boolean(value);
       if (!b) bad(key, value, "yes or no");
       else c.idle_sleep = *b;
+    } else if (key == "capture") {
+      auto b = boolean(value);
+      if (value == "auto") c.capture = CaptureMode::kAuto;
+      else if (!b) bad(key, value, "auto, yes or no");
+      else c.capture = *b ? CaptureMode::kYes : CaptureMode::kNo;
+    } else if (key == "access mtu") {
+      auto n = number<unsigned>(value, 65535);
+      if (!n || *n < 576) bad(key, value, "an IP MTU of 576 to 65535 octets");
+      else c.access_mtu = static_cast<uint16_t>(*n);
+    } else if (key == "fragment") {
+      auto b = boolean(value);
+      if (!b) bad(key, value, "yes or no");
+      else c.fragment = *b;
+    } else if (key == "mss clamp") {
+      auto b = boolean(value);
+      auto n = number<unsigned>(value, 65534);
+      if (value == "auto") c.mss_clamp = 0xFFFF;
+      else if (b && !*b) c.mss_clamp = 0;
+      else if (n && *n >= 64) c.mss_clamp = static_cast<uint16_t>(*n);
+      else bad(key, value, "auto (session MTU - 40), no, or an MSS of 64 to 65534");
+    } else if (key == "icmp rate") {
+      auto n = number<uint32_t>(value, 1000000);
+      if (!n) bad(key, value, "ICMP errors a second per worker, 0 to 1000000");
+      else c.icmp_rate = *n;
     } else {
       bad(key, value, "unknown key (see dataplane/dp_config.hpp or the README)");
     }
@@ -160,6 +184,10 @@ DataPlaneConfigResult parse_dataplane_config(const std::map<std::string, std::st
                        " workers could hold more than half of the " + std::to_string(c.mbufs) + " mbufs");
   }
   c.eal_args.insert(c.eal_args.end(), extra_eal.begin(), extra_eal.end());
+  if (c.capture == CaptureMode::kYes)
+    if (auto why = capture_blocker(c.eal_args))
+      r.errors.push_back("[dataplane] \"capture\": \"yes\": the eal args rule dpdk-dumpcap out: " + *why +
+                         " (drop the argument, or set capture = auto or no)");
   if (r.errors.empty()) r.config = std::move(c);
   return r;
 }

@@ -15,8 +15,26 @@
 //   workers = 1                      worker lcores (after the main lcore)
 //   mbufs = 16383                    mbuf pool size
 //   ring size = 4096                 each control<->worker ring
+//   handoff ring size = 1024         each worker's two handoff inputs (workers > 1):
+//                                    packets of its sessions other workers received
 //   max subscribers = 65536
 //   idle sleep = yes                 idle workers back off (no: benchmarks)
+//   capture = auto                   dpdk-dumpcap on our ports: auto (when the
+//                                    eal args allow it), yes (they must), no
+//                                    (never); dataplane/packet_capture.hpp
+//   access mtu = 1500                IP MTU of the access link: with the peer's
+//                                    LCP MRU, bounds each session's MTU (the
+//                                    largest inner packet, after the outer
+//                                    IPv4/UDP/L2TP/PPP headers; 576-65535)
+//   fragment = yes                   downstream packets longer than the session
+//                                    MTU with DF clear are fragmented (no: dropped,
+//                                    counted as mtu_exceeded); with DF set they
+//                                    always get ICMP "fragmentation needed"
+//   mss clamp = auto                 lower the MSS option of TCP SYNs both ways to
+//                                    session MTU - 40 (auto), to a number (64-65534),
+//                                    or not at all (no)
+//   icmp rate = 1000                 ICMP errors a second per worker at most (bursts
+//                                    of up to 50); 0: none, the packets are only dropped
 //   reorder window = 16              RFC 2661 5.4: sequenced data up to this many
 //                                    Ns early waits for the gap (0-256; 0: none
 //                                    waits, late data is still dropped)
@@ -42,6 +60,8 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/packet_capture.hpp"
+
 namespace l2tp::dp {
 
 struct DataPlaneConfig {
@@ -59,8 +79,14 @@ struct DataPlaneConfig {
   unsigned workers = 1;
   unsigned mbufs = 16383;
   unsigned ring_size = 4096;
+  unsigned handoff_ring_size = 1024;
   uint32_t max_subscribers = 65536;
   bool idle_sleep = true;
+  CaptureMode capture = CaptureMode::kAuto;
+  uint16_t access_mtu = 1500;
+  bool fragment = true;
+  uint16_t mss_clamp = 0xFFFF;  // 0xFFFF: auto (session MTU - 40), 0: no, else that MSS
+  uint32_t icmp_rate = 1000;
   unsigned reorder_window = 16;
   unsigned reorder_timeout_ms = 10;
   unsigned reorder_sessions = 64;  // per worker; the parser sizes it from the pool unless set

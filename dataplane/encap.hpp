@@ -19,4 +19,15 @@ namespace l2tp::dp {
 bool encap_ipv4(rte_mbuf* m, const DownstreamPacket& pkt, const Session& s, SessionState& state,
                 uint16_t worker, Drop& drop);
 
+// The parts of encap_ipv4() that the MTU path (dataplane/mtu.hpp) shares.
+// encap_admit: the checks that come first (the session still holds the
+// address, the caller owns it, the TTL allows forwarding); changes nothing.
+bool encap_admit(const rte_mbuf* m, const DownstreamPacket& pkt, const Session& s, uint16_t worker,
+                 Drop& drop);
+// encap_prepend: m starts with an inner IPv4 packet of ip_len octets (in
+// one segment or several; the TTL already decremented) and its first
+// segment has s.template_len of headroom: prepends the template and fills
+// the outer lengths, checksum and Ns; counts the packet on the session.
+void encap_prepend(rte_mbuf* m, uint16_t ip_len, const Session& s, SessionState& state);
+
 }  // namespace l2tp::dp

@@ -14,6 +14,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_udp.h>
 
+#include "dataplane/mtu.hpp"
 #include "shared/header.hpp"
 #include "shared/ppp.hpp"
 
@@ -35,7 +36,7 @@ uint32_t ones_sum(const uint8_t* p, size_t len) {
 
 }  // namespace
 
-bool build_session(const control::FastPathEntry& e, Session& s) {
+bool build_session(const control::FastPathEntry& e, Session& s, const SessionLimits& limits) {
   // RFC 2661 3.1: Tunnel and Session ID 0 are the control connection's.
   if (e.local_session_id == 0 || e.local_tunnel_id == 0 || e.peer_tunnel_id == 0 ||
       e.peer_session_id == 0 || e.vlan > 4095)
@@ -106,6 +107,8 @@ bool build_session(const control::FastPathEntry& e, Session& s) {
   put16(t + off, wire::ppp::kIpv4);
   off += 2;
   s.template_len = static_cast<uint8_t>(off);
+  s.mtu = session_mtu(e.peer_mru, limits.access_mtu, static_cast<uint16_t>(s.template_len - s.ip_offset));
+  s.mss_max = session_mss_limit(s.mtu, limits.mss_clamp);
   return true;
 }
 
@@ -276,7 +279,7 @@ uint16_t tagged_id(void* data) { return static_cast<uint16_t>(reinterpret_cast<u
 bool SessionTable::publish(const control::FastPathEntry& entry) {
   reclaim();
   Session fresh;
-  if (!build_session(entry, fresh)) return false;
+  if (!build_session(entry, fresh, limits_)) return false;
   uint16_t id = entry.local_session_id;
   Session* old = slots_[id].load(std::memory_order_relaxed);
 

@@ -21,6 +21,7 @@
 // header template in network byte order (compared with the wire as is).
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -40,6 +41,17 @@ inline constexpr size_t kSessionSlots = 65536;
 // Ethernet 14 + 802.1Q 4 + IPv4 20 + UDP 8 + L2TP 10 (flags, IDs, Ns, Nr)
 // + PPP 4 (FF 03 00 21) = 60.
 inline constexpr size_t kMaxTemplateSize = 64;
+
+// "mss clamp = auto": session MTU - 40 (dataplane/mtu.hpp).
+inline constexpr uint16_t kMssClampAuto = 0xFFFF;
+
+// What every session's MTU and MSS limit derive from besides its own
+// entry: the [dataplane] keys "access mtu" and "mss clamp" (0: off,
+// kMssClampAuto, or that MSS).
+struct SessionLimits {
+  uint16_t access_mtu = 1500;
+  uint16_t mss_clamp = kMssClampAuto;
+};
 
 // Written only by the owner worker; read (racily, for reports) by others.
 struct alignas(RTE_CACHE_LINE_SIZE) SessionState {
@@ -79,10 +91,18 @@ struct alignas(RTE_CACHE_LINE_SIZE) Session {
   uint32_t ip_sum_without_length = 0;
   uint16_t peer_tunnel_id = 0;
   uint16_t peer_session_id = 0;
+  // dataplane/mtu.hpp: the largest inner IPv4 packet the session carries
+  // (peer MRU, access MTU less the outer headers), and the largest MSS a
+  // TCP SYN may carry either way (0: no clamping). In the first line,
+  // which both directions read anyway.
+  uint16_t mtu = 1500;
+  uint16_t mss_max = 0;
   alignas(16) uint8_t header_template[kMaxTemplateSize]{};
 
   bool in_fast_path() const { return subscriber_addr != 0; }
 };
+static_assert(offsetof(Session, mss_max) + sizeof(uint16_t) <= RTE_CACHE_LINE_SIZE,
+              "the MTU fields share the first cache line with the upstream check");
 
 class SessionTable final : public control::FastPath {
  public:
@@ -105,6 +125,8 @@ class SessionTable final : public control::FastPath {
   // that waits (for shutdown and tests).
   void synchronize();
   size_t sessions() const { return sessions_; }
+  // For the sessions published from now on. Control thread only.
+  void set_limits(const SessionLimits& limits) { limits_ = limits; }
 
   // Workers. Valid until the caller's next rte_rcu_qsbr_quiescent().
   const Session* by_session_id(uint16_t id) const {
@@ -150,10 +172,11 @@ class SessionTable final : public control::FastPath {
   SessionState* states_ = nullptr;          // kSessionSlots
   std::vector<Retired> retired_;
   size_t sessions_ = 0;
+  SessionLimits limits_;
 };
 
 // Fills s's header template from e (exposed for tests). false when e is
 // not valid for the fast path (IDs of 0).
-bool build_session(const control::FastPathEntry& e, Session& s);
+bool build_session(const control::FastPathEntry& e, Session& s, const SessionLimits& limits = {});
 
 }  // namespace l2tp::dp

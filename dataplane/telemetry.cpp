@@ -31,7 +31,14 @@ void add_counters(rte_tel_data* d, const WorkerCounters& c) {
   rte_tel_data_add_dict_u64(d, "from_control", c.from_control);
   rte_tel_data_add_dict_u64(d, "tx_access", c.tx_access);
   rte_tel_data_add_dict_u64(d, "tx_core", c.tx_core);
+  rte_tel_data_add_dict_u64(d, "handed_off", c.handed_off);
+  rte_tel_data_add_dict_u64(d, "handed_in", c.handed_in);
   rte_tel_data_add_dict_u64(d, "dropped", c.dropped_total());
+  rte_tel_data_add_dict_u64(d, "icmp_frag_needed", c.icmp_frag_needed);
+  rte_tel_data_add_dict_u64(d, "icmp_rate_limited", c.icmp_rate_limited);
+  rte_tel_data_add_dict_u64(d, "fragmented", c.fragmented);
+  rte_tel_data_add_dict_u64(d, "fragments", c.fragments);
+  rte_tel_data_add_dict_u64(d, "mss_clamped", c.mss_clamped);
   rte_tel_data_add_dict_u64(d, "reordered", c.reordered);
   rte_tel_data_add_dict_u64(d, "reorder_gaps", c.reorder_gaps);
   rte_tel_data_add_dict_u64(d, "reorder_no_context", c.reorder_no_context);

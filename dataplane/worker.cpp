@@ -82,6 +82,8 @@ const WorkerConfig& checked(const WorkerConfig& config) {
   if (config.table == nullptr || config.rcu == nullptr || config.to_control == nullptr ||
       config.from_control == nullptr)
     throw std::runtime_error("worker: table, RCU and rings are required");
+  if (config.handoff != nullptr && config.id >= config.workers)
+    throw std::runtime_error("worker: ID beyond the handoff rings");
   return config;
 }
 }  // namespace
@@ -90,6 +92,7 @@ Worker::Worker(const WorkerConfig& config)
     : config_(checked(config)),
       reorder_(config.reorder, *config.table, config.id, counters_, rte_get_tsc_hz(),
                rte_eth_dev_socket_id(config.access_port)) {
+  ns_mark_ = ns_request_mark();
   int socket = rte_eth_dev_socket_id(config.access_port);
   tx_access_ = make_tx_buffer(counters_, socket);
   try {
@@ -99,6 +102,7 @@ Worker::Worker(const WorkerConfig& config)
     throw;
   }
   drain_tsc_ = (rte_get_tsc_hz() + 999999) / 1000000 * config.drain_us;
+  mtu_.init(config.mtu, config.core_addr, config.core_hop);
 }
 
 Worker::~Worker() {
@@ -140,16 +144,18 @@ uint32_t Worker::poll_access() {
   const uint16_t n = rte_eth_rx_burst(config_.access_port, config_.rx_queue, pkts, kBurst);
   if (n == 0) return 0;
   counters_.rx_access += n;
-  upstream(pkts, n, true);
+  upstream(pkts, n, false);
   return n;
 }
 
-void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool admit) {
+void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit) {
   rte_mbuf* fast[kBurst];
   UpstreamPacket up[kBurst];
   rte_mbuf* control[kBurst];
   rte_mbuf* dropped[kBurst];
-  uint16_t nf = 0, nc = 0, nd = 0;
+  rte_mbuf* hand[kBurst];
+  uint16_t owners[kBurst];
+  uint16_t nf = 0, nc = 0, nd = 0, nh = 0;
 
   // Three passes over the burst so that the table's cache misses overlap
   // instead of queueing one behind the other (slot -> Session -> state):
@@ -192,6 +198,15 @@ void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool admit) {
         counters_.count(why);
         dropped[nd++] = pkts[i];
         break;
+      case Verdict::kHandoff:
+        if (!handed && config_.handoff != nullptr) {
+          owners[nh] = up[nf].session->owner_worker;
+          hand[nh++] = pkts[i];
+          break;
+        }
+        counters_.count(Drop::kNotOwner);
+        dropped[nd++] = pkts[i];
+        break;
     }
   }
 
@@ -200,12 +215,15 @@ void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool admit) {
     const Session* s = up[i].session;
     if (decap_ipv4(fast[i], up[i], config_.core_hop, config_.table->state(s->local_session_id), why)) {
       ++counters_.decap;
+      counters_.mss_clamped += mss_clamp_ipv4(rte_pktmbuf_mtod_offset(fast[i], uint8_t*, fast[i]->l2_len),
+                                              rte_pktmbuf_data_len(fast[i]) - fast[i]->l2_len, s->mss_max);
       send(tx_core_, config_.core_port, fast[i], counters_.tx_core);
     } else {
       counters_.count(why);
       dropped[nd++] = fast[i];
     }
   }
+  hand_over(hand, owners, nh, true);
   to_control(control, nc);
   rte_pktmbuf_free_bulk(dropped, nd);
 }
@@ -214,7 +232,7 @@ void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool admit) {
 // been withdrawn or moved in or out of the fast path while it waited.
 void Worker::release_reordered() {
   rte_mbuf* pkts[kBurst];
-  while (const uint16_t k = reorder_.take_ready(pkts, kBurst)) upstream(pkts, k, false);
+  while (const uint16_t k = reorder_.take_ready(pkts, kBurst)) upstream(pkts, k, true, false);
 }
 
 uint32_t Worker::poll_core() {
@@ -222,13 +240,19 @@ uint32_t Worker::poll_core() {
   const uint16_t n = rte_eth_rx_burst(config_.core_port, config_.rx_queue, pkts, kBurst);
   if (n == 0) return 0;
   counters_.rx_core += n;
+  downstream(pkts, n, false);
+  return n;
+}
 
+void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
   rte_mbuf* fast[kBurst];
   DownstreamPacket down[kBurst];
   const rte_be32_t* keys[kBurst];
   rte_mbuf* control[kBurst];
   rte_mbuf* dropped[kBurst];
-  uint16_t nf = 0, nc = 0, nd = 0;
+  rte_mbuf* hand[kBurst];
+  uint16_t owners[kBurst];
+  uint16_t nf = 0, nc = 0, nd = 0, nh = 0;
 
   for (uint16_t i = 0; i < n && i < kPrefetchOffset; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint16_t i = 0; i < n; ++i) {
@@ -241,6 +265,7 @@ uint32_t Worker::poll_core() {
         keys[nf] = &down[nf].dst;
         fast[nf++] = pkts[i];
         break;
+      case Verdict::kHandoff:  // not from classify_downstream: the lookup finds the owner
       case Verdict::kControl: control[nc++] = pkts[i]; break;
       case Verdict::kDrop:
         counters_.count(why);
@@ -273,6 +298,19 @@ uint32_t Worker::poll_core() {
         control[nc++] = fast[i];  // for the box itself (ping)
         continue;
       }
+      if (s != nullptr && s->owner_worker != config_.id && !handed && config_.handoff != nullptr) {
+        owners[nh] = s->owner_worker;
+        hand[nh++] = fast[i];
+        continue;
+      }
+      if (s != nullptr) {
+        counters_.mss_clamped += mss_clamp_ipv4(rte_pktmbuf_mtod_offset(fast[i], uint8_t*, down[i].l2_len),
+                                                rte_pktmbuf_data_len(fast[i]) - down[i].l2_len, s->mss_max);
+        if (down[i].ip_len > s->mtu) [[unlikely]] {
+          too_big(fast[i], down[i], *s, config_.table->state(ids[i]));
+          continue;
+        }
+      }
       if (s != nullptr &&
           encap_ipv4(fast[i], down[i], *s, config_.table->state(ids[i]), config_.id, why)) {
         ++counters_.encap;
@@ -283,9 +321,58 @@ uint32_t Worker::poll_core() {
       }
     }
   }
+  hand_over(hand, owners, nh, false);
   to_control(control, nc);
   rte_pktmbuf_free_bulk(dropped, nd);
-  return n;
+}
+
+void Worker::hand_over(rte_mbuf** pkts, const uint16_t* owners, uint16_t n, bool up) {
+  for (uint16_t i = 0; i < n;) {
+    // One enqueue per run of packets for the same owner.
+    uint16_t j = static_cast<uint16_t>(i + 1);
+    while (j < n && owners[j] == owners[i]) ++j;
+    const uint16_t want = static_cast<uint16_t>(j - i);
+    unsigned queued = 0;
+    if (owners[i] < config_.workers) {
+      const HandoffRings& to = config_.handoff[owners[i]];
+      queued = rte_ring_mp_enqueue_burst(up ? to.upstream : to.downstream, reinterpret_cast<void**>(pkts + i),
+                                         want, nullptr);
+      counters_.handed_off += queued;
+      counters_.drops[static_cast<size_t>(Drop::kHandoffRingFull)] += want - queued;
+    } else {
+      counters_.drops[static_cast<size_t>(Drop::kNotOwner)] += want;  // no such worker
+    }
+    rte_pktmbuf_free_bulk(pkts + i + queued, want - queued);
+    i = j;
+  }
+}
+
+uint32_t Worker::poll_handoff() {
+  if (config_.handoff == nullptr) return 0;
+  const HandoffRings& mine = config_.handoff[config_.id];
+  rte_mbuf* pkts[kBurst];
+  const auto up = static_cast<uint16_t>(
+      rte_ring_sc_dequeue_burst(mine.upstream, reinterpret_cast<void**>(pkts), kBurst, nullptr));
+  if (up != 0) upstream(pkts, up, true);
+  const auto down = static_cast<uint16_t>(
+      rte_ring_sc_dequeue_burst(mine.downstream, reinterpret_cast<void**>(pkts), kBurst, nullptr));
+  if (down != 0) downstream(pkts, down, true);
+  counters_.handed_in += up + down;
+  return up + down;
+}
+
+// Rare: the packet is longer than the session MTU (dataplane/mtu.hpp).
+void Worker::too_big(rte_mbuf* m, const DownstreamPacket& pkt, const Session& s, SessionState& state) {
+  rte_mbuf* out[kMaxFragments];
+  const TooBigResult r = mtu_.too_big(m, pkt, s, state, config_.id, out, counters_);
+  for (uint16_t j = 0; j < r.n; ++j) {
+    if (r.to_core) {
+      send(tx_core_, config_.core_port, out[j], counters_.tx_core);
+    } else {
+      ++counters_.encap;
+      send(tx_access_, config_.access_port, out[j], counters_.tx_access);
+    }
+  }
 }
 
 uint32_t Worker::poll_control() {
@@ -294,6 +381,17 @@ uint32_t Worker::poll_control() {
       rte_ring_sc_dequeue_burst(config_.from_control, reinterpret_cast<void**>(pkts), kBurst, nullptr);
   counters_.from_control += n;
   for (unsigned i = 0; i < n; ++i) {
+    if (ns_mark_.marked(pkts[i])) {
+      // A data message from pppd of a sequenced session we own (ControlIo
+      // marked it): Ns from the counter the fast path numbers the
+      // session's packets from, so that the peer sees one sequence (RFC
+      // 2661 5.4). ControlIo checked that the offset is in the frame.
+      const NsRequestMark::Request r = ns_mark_.take(pkts[i]);
+      const uint16_t ns = config_.table->state(r.session).next_ns++;
+      uint8_t* at = rte_pktmbuf_mtod_offset(pkts[i], uint8_t*, r.ns_offset);
+      at[0] = static_cast<uint8_t>(ns >> 8);
+      at[1] = static_cast<uint8_t>(ns);
+    }
     if (pkts[i]->port == config_.core_port)
       send(tx_core_, config_.core_port, pkts[i], counters_.tx_core);
     else
@@ -308,7 +406,7 @@ void Worker::flush() {
 }
 
 uint32_t Worker::poll() {
-  const uint32_t n = poll_access() + poll_core() + poll_control();
+  const uint32_t n = poll_access() + poll_core() + poll_handoff() + poll_control();
   const uint64_t now = rte_rdtsc();
   if (reorder_.busy()) {
     reorder_.expire(now);

@@ -8,6 +8,9 @@
 //
 // One worker serves one RX/TX queue pair on one access port and one core
 // port; the sessions it owns are published with its ID as owner_worker.
+// Fast-path packets of sessions another worker owns are handed to that
+// worker's handoff rings (handoff.hpp), and the worker takes in what the
+// others hand it through its own.
 
 #include <atomic>
 #include <cstdint>
@@ -17,6 +20,8 @@
 
 #include "dataplane/counters.hpp"
 #include "dataplane/decap.hpp"
+#include "dataplane/handoff.hpp"
+#include "dataplane/mtu.hpp"
 #include "dataplane/reorder.hpp"
 #include "dataplane/session_table.hpp"
 
@@ -49,12 +54,21 @@ struct WorkerConfig {
   // Control -> worker: complete Ethernet frames to send; mbuf->port names
   // the port (the access or the core port).
   rte_ring* from_control = nullptr;
+  // Every worker's handoff inputs (handoff.hpp), an array of `workers`
+  // indexed by worker ID, this one's at [id]; the caller keeps it alive.
+  // nullptr with one worker: a session owned elsewhere is then a
+  // kNotOwner drop.
+  const HandoffRings* handoff = nullptr;
+  uint16_t workers = 1;
   uint32_t drain_us = 100;  // longest a packet waits in a TX buffer
   // Idle back-off: after idle_polls empty loops, sleep idle_sleep_us per
   // loop until traffic returns. false for benchmarks (pure polling).
   bool idle_sleep = true;
   uint32_t idle_polls = 256;
   uint32_t idle_sleep_us = 50;
+  // Downstream packets longer than their session's MTU: ICMP, fragments
+  // (dataplane/mtu.hpp); core_addr is the ICMP's source.
+  MtuConfig mtu;
   // Receive sequencing of upstream data with S set (dataplane/reorder.hpp).
   ReorderConfig reorder;
 };
@@ -81,8 +95,8 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   void attach();
   void detach();
 
-  // One turn of the loop, without idle back-off: RX from both ports and
-  // the control ring, process, drain TX when the deadline has passed, then
+  // One turn of the loop, without idle back-off: RX from both ports, the
+  // handoff rings and the control ring, process, drain TX when the deadline has passed, then
   // a quiescent state. Returns the number of packets taken in.
   uint32_t poll();
   // Sends what the TX buffers hold now.
@@ -97,22 +111,32 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
 
  private:
   uint32_t poll_access();
-  // Classifies and forwards upstream packets; admit: sequenced data goes
-  // through the reorder buffer first (not for what it releases).
-  void upstream(rte_mbuf** pkts, uint16_t n, bool admit);
+  // What the reorder buffer released, through upstream() again.
   void release_reordered();
   uint32_t poll_core();
+  uint32_t poll_handoff();
   uint32_t poll_control();
+  // The paths poll_access/poll_core run on a burst; handed: it came
+  // through this worker's handoff ring and is never handed on. admit:
+  // sequenced data goes through the reorder buffer first (false for what
+  // the buffer releases, which is also never handed on).
+  void upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit = true);
+  void downstream(rte_mbuf** pkts, uint16_t n, bool handed);
+  // Enqueues each pkts[i] to owners[i]'s handoff ring for the direction.
+  void hand_over(rte_mbuf** pkts, const uint16_t* owners, uint16_t n, bool up);
   void to_control(rte_mbuf** pkts, uint16_t n);
   void send(rte_eth_dev_tx_buffer* buffer, uint16_t port, rte_mbuf* m, uint64_t& sent);
+  void too_big(rte_mbuf* m, const DownstreamPacket& pkt, const Session& s, SessionState& state);
 
   WorkerCounters counters_;
   WorkerConfig config_;
+  NsRequestMark ns_mark_;
   Reorder reorder_;
   rte_eth_dev_tx_buffer* tx_access_ = nullptr;
   rte_eth_dev_tx_buffer* tx_core_ = nullptr;
   uint64_t drain_tsc_ = 0;
   uint64_t last_drain_ = 0;
+  DownstreamMtu mtu_;
 };
 
 }  // namespace l2tp::dp

@@ -37,6 +37,8 @@ class SimIo : public DatagramIo {
   size_t receive_batch(size_t, const DatagramFn&) override { return 0; }
   int wait_fd() const override { return -1; }
   const IoCounters& counters() const override { return counters_; }
+  bool sequences_data() const override { return sequences; }
+  bool sequences = false;  // as the data plane: Ns of data is the I/O's to write
   std::vector<std::vector<uint8_t>> sent;
   std::vector<DatagramMeta> metas;
 
@@ -196,6 +198,29 @@ TEST(Engine, SocketModeDataFollowsThePeersSequencingAndDropsStaleNs) {
   EXPECT_EQ(h0->ns, 0);
   ASSERT_TRUE(p.b.send_ppp(lns, lcp, p.now()));
   EXPECT_EQ(l2tp::wire::decode_header(p.io_b.sent.back())->ns, 1);
+}
+
+TEST(Engine, WithADataPlaneDataIsTaggedWithItsSessionAndNsIsLeftToTheOwnerWorker) {
+  Pair p;
+  p.io_b.sequences = true;
+  Tunnel* t = p.a.open_tunnel(kA, kB, {}, p.now());
+  ASSERT_TRUE(p.run_until([&] { return p.rec_b.tunnels_up == 1; }, 10s));
+  t->place_call("", p.now());
+  ASSERT_TRUE(p.run_until([&] { return p.rec_a.sessions_up == 1 && p.rec_b.sessions_up == 1; }, 10s));
+  for (const DatagramMeta& m : p.io_b.metas) EXPECT_EQ(m.session, 0) << "control messages name no session";
+  Session& lns = session_of(p.b, p.rec_b.last_session);
+  lns.data_sequence().peer_sequences = true;  // sequenced (RFC 2661 5.4)
+  const std::vector<uint8_t> lcp = {0xff, 0x03, 0xc0, 0x21, 0x09, 0x01, 0x00, 0x04};
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(p.b.send_ppp(lns, lcp, p.now()));
+    const auto h = l2tp::wire::decode_header(p.io_b.sent.back());
+    ASSERT_TRUE(h);
+    EXPECT_FALSE(h->control);
+    EXPECT_TRUE(h->has_sequence) << "S set: the worker fills Ns in";
+    EXPECT_EQ(h->ns, 0);
+    EXPECT_EQ(p.io_b.metas.back().session, lns.local_id());
+  }
+  EXPECT_EQ(lns.data_sequence().next_ns, 0) << "the control thread keeps no second counter";
 }
 
 TEST(Engine, RetransmittedSccrqReachesTheSameTunnel) {
@@ -392,6 +417,28 @@ TEST(FastPathHandoff, IpcpUpPutsTheSubscriberInTheFastPathAndDownTakesItOut) {
   EXPECT_EQ(c.handoff.sessions(), 0u);
   EXPECT_EQ(c.handoff.counters().fast, 1u);
   EXPECT_EQ(c.handoff.counters().slow, 1u);
+}
+
+TEST(FastPathHandoff, IpcpUpCarriesThePeerMruFromLcpAndARenegotiatedMruIsRepublished) {
+  HandoffCall c;
+  const uint16_t sid = c.lns_session->local_id();
+  EXPECT_EQ(c.fp.published[0].peer_mru, 1500);  // RFC 1661 6.1 default until LCP says otherwise
+  PppLinkState st = ipcp(ipv4(10, 9, 0, 10));
+  st.peer_mru = 1492;
+  c.handoff.link_event(sid, PppEvent::kIpcpUp, st);
+  ASSERT_EQ(c.fp.published.size(), 2u);
+  EXPECT_EQ(c.fp.published[1].peer_mru, 1492);
+  EXPECT_EQ(c.handoff.entry(sid)->peer_mru, 1492);
+  // Going slow keeps the MRU; LCP renegotiated a smaller one before IPCP
+  // reopened: the fast path gets it.
+  c.handoff.link_event(sid, PppEvent::kLcpDown, PppLinkState{});
+  ASSERT_EQ(c.fp.published.size(), 3u);
+  EXPECT_EQ(c.fp.published[2].peer_mru, 1492);
+  st.peer_mru = 1400;
+  c.handoff.link_event(sid, PppEvent::kIpcpUp, st);
+  ASSERT_EQ(c.fp.published.size(), 4u);
+  EXPECT_EQ(c.fp.published[3].subscriber_addr, ipv4(10, 9, 0, 10));
+  EXPECT_EQ(c.fp.published[3].peer_mru, 1400);
 }
 
 TEST(FastPathHandoff, RefusedAddressStaysOnTheSlowPathAndIsCounted) {

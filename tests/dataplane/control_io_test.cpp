@@ -290,6 +290,7 @@ TEST(DataPlaneConfigParse, EveryKeyIsRead) {
   s["workers"] = "2";
   s["mbufs"] = "4096";
   s["ring size"] = "1024";
+  s["handoff ring size"] = "256";
   s["max subscribers"] = "1000";
   s["idle sleep"] = "no";
   auto r = parse_dataplane_config(s, {"--no-shconf"}, 1702);
@@ -303,6 +304,7 @@ TEST(DataPlaneConfigParse, EveryKeyIsRead) {
   EXPECT_EQ(c.workers, 2u);
   EXPECT_EQ(c.mbufs, 4096u);
   EXPECT_EQ(c.ring_size, 1024u);
+  EXPECT_EQ(c.handoff_ring_size, 256u);
   EXPECT_EQ(c.max_subscribers, 1000u);
   EXPECT_FALSE(c.idle_sleep);
   EXPECT_EQ(c.l2tp_port, 1702);
@@ -314,6 +316,7 @@ TEST(DataPlaneConfigParse, ErrorsNameKeyAndValueAndAllAreReported) {
                                        {"core next hop", "10.0.0.1"},  // off the core subnet
                                        {"workers", "0"},
                                        {"ring size", "1000"},
+                                       {"handoff ring size", "32"},
                                        {"core next hop mac", "02:00:00:00:00"},
                                        {"colour", "blue"}};
   auto r = parse_dataplane_config(s, {}, 1701);
@@ -324,6 +327,7 @@ TEST(DataPlaneConfigParse, ErrorsNameKeyAndValueAndAllAreReported) {
   EXPECT_TRUE(has("\"access address\": \"192.0.2.2\": an IPv4 address with its prefix length"));
   EXPECT_TRUE(has("\"workers\": \"0\""));
   EXPECT_TRUE(has("\"ring size\": \"1000\": a power of two"));
+  EXPECT_TRUE(has("\"handoff ring size\": \"32\": a power of two, 64 or more"));
   EXPECT_TRUE(has("\"core next hop mac\""));
   EXPECT_TRUE(has("\"colour\": \"blue\": unknown key"));
   EXPECT_TRUE(has("\"core next hop\" is not on the core address's subnet"));

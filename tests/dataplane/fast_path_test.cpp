@@ -168,9 +168,17 @@ TEST_F(UpstreamVerdicts, WrongPeerAddressOrPortIsAnUnknownSession) {
   expect(udp_frame(o, l2tp), Verdict::kDrop, Drop::kUnknownSession);
 }
 
-TEST_F(UpstreamVerdicts, SessionOfAnotherWorkerIsNotOwner) {
+TEST_F(UpstreamVerdicts, SessionOfAnotherWorkerIsHandedToItsOwner) {
   ASSERT_TRUE(table_->publish(entry()));
-  expect(data(0x0021, ip()), Verdict::kDrop, Drop::kNotOwner, 1);
+  expect(data(0x0021, ip()), Verdict::kHandoff, Drop::kCount, 1);
+  MbufPtr pkt(data(0x0021, ip()));
+  UpstreamPacket up;
+  Drop why = Drop::kCount;
+  ASSERT_EQ(classify_upstream(pkt.m, *table_, 1, up, why), Verdict::kHandoff);
+  ASSERT_NE(up.session, nullptr);
+  EXPECT_EQ(up.session->owner_worker, 0) << "names the owner to hand it to";
+  // Its PPP control still goes to the control thread from any worker.
+  expect(data(0xC021, {0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4}), Verdict::kControl, Drop::kCount, 1);
 }
 
 TEST_F(UpstreamVerdicts, VersionOtherThanTwoIsDropped) {

@@ -14,10 +14,16 @@
 #   ppp0 10.9.0.10                                                             route 10.9.0.0/24 via .1
 #
 # Prints PASS:/FAIL:/SKIP: lines for tests/run; cleans up (processes,
-# namespaces, veths) even when it fails. KEEP=1 keeps the logs.
+# namespaces, veths) even when it fails. KEEP=1 keeps the logs. WORKERS=N
+# runs N workers (N queue pairs per port: the session's owner gets what
+# the other workers receive through the handoff rings).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
+WORKERS=${WORKERS:-1}
+LCORES="-l 0-$WORKERS"  # the main lcore (control thread) and the workers
+# More lcores than CPUs: let them share (EAL --lcores lcore@cpu sets).
+((WORKERS + 1 > $(nproc))) && LCORES="--lcores=(0-$WORKERS)@(0-$(($(nproc) - 1)))"
 PPP_PEER=$ROOT/${BUILD_DIR:-build/gcc}/tests/ppp-peer
 L2TPD=$ROOT/${BUILD_DIR:-build/gcc}/control/l2tpd
 # shellcheck source=tests/integration/lib.bash
@@ -90,13 +96,13 @@ hostname = lns
 pppoptfile = $W/lns.options
 
 [dataplane]
-eal args = -l 0-1 --no-huge -m 512 --no-shconf --no-pci --file-prefix=$PREFIX --log-level=lib.*:warning --vdev=net_af_packet0,iface=$FB --vdev=net_af_packet1,iface=$FC
+eal args = $LCORES --no-huge -m 512 --no-shconf --no-pci --file-prefix=$PREFIX --log-level=lib.*:warning --vdev=net_af_packet0,iface=$FB,qpairs=$WORKERS --vdev=net_af_packet1,iface=$FC,qpairs=$WORKERS
 access port = 0
 access address = 192.0.2.2/24
 core port = 1
 core address = 198.51.100.1/24
 core next hop = 198.51.100.254
-workers = 1
+workers = $WORKERS
 mbufs = 4095
 EOF
 
@@ -144,6 +150,25 @@ else
     "$(tail -2 "$W/ping.txt" | tr '\n' ' ')"
 fi
 
+# MTU (dataplane/mtu.hpp): the session carries at most 1462 octets (access
+# MTU 1500 less IPv4, UDP, L2TP and PPP). A bigger packet without DF is
+# fragmented by the worker and reassembled by the subscriber's kernel; one
+# with DF gets ICMP "fragmentation needed" with 1462 from our core
+# address. In that order: the second teaches the core host the path MTU.
+if ip netns exec "$NS_C" ping -M dont -s 1472 -c 2 -i 0.2 -W 3 10.9.0.10 >"$W/ping-frag.txt" 2>&1; then
+  pass "fast path: a 1500-octet packet without DF reaches the subscriber in fragments and is answered"
+else
+  fail "fast path: a 1500-octet packet without DF reaches the subscriber in fragments and is answered" \
+    "$(tail -2 "$W/ping-frag.txt" | tr '\n' ' ')"
+fi
+ip netns exec "$NS_C" ping -M do -s 1472 -c 1 -W 3 10.9.0.10 >"$W/ping-df.txt" 2>&1
+if grep -Eq "From 198\.51\.100\.1 .*[Ff]rag needed.*mtu ?= ?1462" "$W/ping-df.txt"; then
+  pass "fast path: a 1500-octet packet with DF gets ICMP fragmentation needed, MTU 1462, from our core address"
+else
+  fail "fast path: a 1500-octet packet with DF gets ICMP fragmentation needed, MTU 1462, from our core address" \
+    "$(tr '\n' ' ' <"$W/ping-df.txt")"
+fi
+
 # The counters: the session's fast path moved the ping both ways, the pty
 # carried no IP (only LCP, IPCP and echoes), and the worker counted it.
 kill -USR1 "$(cat "$W/lns.pid")"
@@ -160,16 +185,21 @@ else
   fail "fast path: the session's fast-path counters hold the ping and the pty carried no IP" \
     "$(grep -E 'session [0-9]+ established|data plane' "$W/lns.log" | tail -4)"
 fi
-if grep -Eq "status: data plane: workers 1: decap ([5-9]|[1-9][0-9]+) encap ([5-9]|[1-9][0-9]+) " "$W/lns.log"; then
+if grep -Eq "status: data plane: workers $WORKERS: decap ([5-9]|[1-9][0-9]+) encap ([5-9]|[1-9][0-9]+) " "$W/lns.log"; then
   pass "fast path: the worker decapsulated and encapsulated the ping"
 else
   fail "fast path: the worker decapsulated and encapsulated the ping" "$(grep 'data plane' "$W/lns.log" | tail -3)"
+fi
+if grep -Eq "ICMP frag needed [1-9][0-9]* .*fragmented [1-9][0-9]* into [2-9]" "$W/lns.log"; then
+  pass "fast path: the worker counted the ICMP it sent and the packets it fragmented"
+else
+  fail "fast path: the worker counted the ICMP it sent and the packets it fragmented" "$(grep 'worker 0' "$W/lns.log" | tail -1)"
 fi
 # The same counters through DPDK telemetry, read by Debian's own script.
 sid=$(grep -Eo "session [0-9]+: IPCP up" "$W/lns.log" | tail -1 | awk '{print $2}' | tr -d :)
 printf '/l2tp/summary\n/l2tp/session,%s\n/l2tp/drops\n' "$sid" |
   ip netns exec "$NS_B" timeout 20 dpdk-telemetry.py -f "$PREFIX" >"$W/telemetry.txt" 2>&1
-if python3 - "$W/telemetry.txt" "$sid" <<'PY'
+if python3 - "$W/telemetry.txt" "$sid" "$WORKERS" <<'PY'
 import json, sys
 text = open(sys.argv[1]).read()
 # dpdk-telemetry.py prints one JSON object per command (after its banner).
@@ -184,7 +214,7 @@ while (i := text.find("{", i)) >= 0:
     i = end
 by = {k: v for o in objs for k, v in o.items()}
 s, sess, drops = by["/l2tp/summary"], by["/l2tp/session"], by["/l2tp/drops"]
-assert s["workers"] == 1 and s["subscribers"] == 1 and s["decap"] >= 5 and s["encap"] >= 5, s
+assert s["workers"] == int(sys.argv[3]) and s["subscribers"] == 1 and s["decap"] >= 5 and s["encap"] >= 5, s
 assert sess["local_session_id"] == int(sys.argv[2]) and sess["subscriber"] == "10.9.0.10", sess
 assert sess["rx_packets"] >= 5 and sess["tx_packets"] >= 5, sess
 assert "unknown_session" in drops and "spoofed_source" in drops, drops

@@ -129,7 +129,7 @@ elif (($(cat "$size_dir/nr_hugepages") != 0)); then
 fi
 
 if [[ -n $reason ]]; then
-  for t in reserve idempotent teardown-refuses-in-use teardown restores-previous; do
+  for t in reserve idempotent teardown-refuses-in-use teardown restores-previous teardown-to-count; do
     skip "$t" "$reason"
   done
 else
@@ -140,7 +140,7 @@ else
   run "$script" --pages 8 --mount "$mount_dir"
   if ((rc != 0)) && [[ $err == *"kernel gave only"* || $err == *"could not mount"* ]]; then
     reason="the kernel refused: $err"
-    for t in reserve idempotent teardown-refuses-in-use teardown restores-previous; do
+    for t in reserve idempotent teardown-refuses-in-use teardown restores-previous teardown-to-count; do
       skip "$t" "$reason"
     done
   else
@@ -186,6 +186,21 @@ else
     else
       fail restores-previous "nr_hugepages=$nr, was $saved_pages"
     fi
+
+    # A test that adds pages to those already reserved gives back only its
+    # own (tests/integration/dumpcap.sh): --teardown --pages N.
+    run "$script" --pages 6 --mount "$mount_dir"
+    run "$script" --teardown --pages 2 --mount "$mount_dir"
+    mounts=$(hugetlbfs_count_at "$mount_dir")
+    nr=$(cat "$size_dir/nr_hugepages")
+    if ((rc == 0 && mounts == 0 && nr == 2)) && ! grep -q -- "$mount_dir" "$state_file" 2>/dev/null; then
+      pass teardown-to-count
+    else
+      fail teardown-to-count "rc=$rc mounts=$mounts nr_hugepages=$nr err=$err"
+    fi
+    run "$script" --teardown --mount "$mount_dir"
+    nr=$(cat "$size_dir/nr_hugepages")
+    ((nr == saved_pages)) || fail teardown-to-count "left nr_hugepages=$nr, was $saved_pages"
   fi
 fi
 
