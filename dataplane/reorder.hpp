@@ -80,7 +80,11 @@ class Reorder {
 
   // A data message with S set, Ns ns, of session s (known to the table,
   // loaded this turn), received at TSC now. Messages of sessions another
-  // worker owns are kNow, untouched (their state is not ours to write).
+  // worker owns are kNow, untouched (their state is not ours to write):
+  // fast-path data is handed to the owner, which admits it there, but a
+  // PPP control frame received by another worker goes to the control
+  // thread from there, out of the owner's sequence (a NIC hashing on the
+  // Session ID keeps every frame of a session on its owner).
   Admit admit(rte_mbuf* m, const Session& s, uint16_t ns, uint64_t now);
 
   // Packets now due, oldest first, at most max; 0 when none.
