@@ -27,6 +27,8 @@ const char* drop_name(Drop drop) {
     case Drop::kFragmentationNeeded: return "fragmentation_needed";
     case Drop::kMtuExceeded: return "mtu_exceeded";
     case Drop::kFragmentFailed: return "fragment_failed";
+    case Drop::kReassembly: return "reassembly";
+    case Drop::kReassembledTooBig: return "reassembled_too_big";
     case Drop::kSeqStale: return "seq_stale";
     case Drop::kReorderFlushed: return "reorder_flushed";
     case Drop::kCount: break;
@@ -57,6 +59,8 @@ WorkerCounters& WorkerCounters::operator+=(const WorkerCounters& other) {
   fragmented += other.fragmented;
   fragments += other.fragments;
   mss_clamped += other.mss_clamped;
+  outer_fragments += other.outer_fragments;
+  reassembled += other.reassembled;
   reordered += other.reordered;
   reorder_gaps += other.reorder_gaps;
   reorder_no_context += other.reorder_no_context;

@@ -16,7 +16,7 @@ enum class Drop : uint8_t {
   kRunt,             // shorter than the headers it claims
   kNotIpv4,          // neither IPv4 nor ARP (outer, or on the core side)
   kIpv4Header,       // outer IPv4: version, IHL or total length wrong
-  kIpv4Fragment,     // outer IPv4 fragment: no reassembly on the fast path
+  kIpv4Fragment,     // outer IPv4 fragment with reassembly off ([dataplane] reassembly = no)
   kNotL2tp,          // IPv4 but not UDP to or from port 1701
   kUdpLength,        // UDP length disagrees with the IPv4 total length
   kL2tpVersion,      // RFC 2661 3.1: version other than 2 is discarded silently
@@ -36,6 +36,8 @@ enum class Drop : uint8_t {
   kFragmentationNeeded,  // downstream, DF set, longer than the session MTU (ICMP sent unless limited)
   kMtuExceeded,      // downstream, DF clear, longer than the session MTU, "fragment = no"
   kFragmentFailed,   // fragmentation failed: too many fragments, or no mbuf
+  kReassembly,       // outer fragment given up: timed out, table full, overlapping, too many
+  kReassembledTooBig,  // reassembled outer datagram larger than one mbuf
   kSeqStale,         // RFC 2661 5.4: sequenced data behind the expected Ns (late or duplicated)
   kReorderFlushed,   // held for reordering, then its session was withdrawn or the worker stopped
   kCount
@@ -61,6 +63,8 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
   uint64_t fragmented = 0;         // downstream packets fragmented to the session MTU
   uint64_t fragments = 0;          // the fragments they became (each also counts in encap)
   uint64_t mss_clamped = 0;        // TCP SYNs whose MSS was lowered, both ways
+  uint64_t outer_fragments = 0;  // outer IPv4 fragments taken into reassembly
+  uint64_t reassembled = 0;   // outer datagrams they completed
   uint64_t reordered = 0;           // sequenced data delivered after waiting for a predecessor
   uint64_t reorder_gaps = 0;        // sequence gaps given up (timeout, window overrun, no context)
   uint64_t reorder_no_context = 0;  // early packets delivered at once: the reorder pool was empty

@@ -218,6 +218,7 @@ DataPlane::DataPlane(const DataPlaneConfig& config) : config_(config) {
       wc.mtu.fragment_indirect = indirect_pool_;  // nullptr with "fragment = no"
       wc.mtu.linearize_fragments = !access_multi_seg_;
       wc.mtu.icmp_per_second = config_.icmp_rate;
+      wc.reassembly = {config_.reassembly, config_.reassembly_flows, config_.reassembly_timeout_ms};
       wc.reorder.window = static_cast<uint16_t>(config_.reorder_window);
       wc.reorder.timeout_us = config_.reorder_timeout_ms * 1000;
       wc.reorder.contexts = config_.reorder_sessions;
@@ -359,6 +360,7 @@ std::vector<std::string> DataPlane::report() const {
     line += ", ICMP frag needed " + n(c.icmp_frag_needed) + " (rate-limited " + n(c.icmp_rate_limited) +
             "), fragmented " + n(c.fragmented) + " into " + n(c.fragments) + ", MSS clamped " +
             n(c.mss_clamped);
+    line += ", outer fragments " + n(c.outer_fragments) + " reassembled " + n(c.reassembled);
     line += ", reordered " + n(c.reordered) + ", sequence gaps " + n(c.reorder_gaps) + ", reorder pool empty " +
             n(c.reorder_no_context);
     lines.push_back(std::move(line));

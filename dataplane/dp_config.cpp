@@ -161,6 +161,18 @@ DataPlaneConfigResult parse_dataplane_config(const std::map<std::string, std::st
       auto n = number<uint32_t>(value, 1000000);
       if (!n) bad(key, value, "ICMP errors a second per worker, 0 to 1000000");
       else c.icmp_rate = *n;
+    } else if (key == "reassembly") {
+      auto b = boolean(value);
+      if (!b) bad(key, value, "yes or no");
+      else c.reassembly = *b;
+    } else if (key == "reassembly flows") {
+      auto n = number<uint32_t>(value, 65536);
+      if (!n || *n == 0) bad(key, value, "1 to 65536 datagrams in progress per worker");
+      else c.reassembly_flows = *n;
+    } else if (key == "reassembly timeout") {
+      auto n = number<uint32_t>(value, 60000);
+      if (!n || *n == 0) bad(key, value, "1 to 60000 milliseconds");
+      else c.reassembly_timeout_ms = *n;
     } else {
       bad(key, value, "unknown key (see dataplane/dp_config.hpp or the README)");
     }
@@ -173,6 +185,13 @@ DataPlaneConfigResult parse_dataplane_config(const std::map<std::string, std::st
     r.errors.push_back("[dataplane] \"core next hop\" is not on the core address's subnet");
   if (have_access && c.access_gateway && !c.on_access_subnet(c.access_gateway))
     r.errors.push_back("[dataplane] \"access gateway\" is not on the access address's subnet");
+  // Incomplete datagrams must not be able to starve the pool.
+  if (c.reassembly &&
+      uint64_t{c.workers} * c.reassembly_flows * DataPlaneConfig::kFragmentsPerFlow > c.mbufs / 2)
+    r.errors.push_back("[dataplane] \"reassembly flows\" (" + std::to_string(c.reassembly_flows) + ") * " +
+                       std::to_string(DataPlaneConfig::kFragmentsPerFlow) + " fragments * " +
+                       std::to_string(c.workers) + " workers exceeds half of \"mbufs\" (" +
+                       std::to_string(c.mbufs) + "): lower it or raise mbufs");
   // Reorder buffers may park at most a quarter of the mbufs by default;
   // an explicit size that could take half of them starves RX.
   const unsigned parkable = c.workers * std::max(c.reorder_window, 1u);

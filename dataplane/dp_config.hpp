@@ -35,6 +35,12 @@
 //                                    or not at all (no)
 //   icmp rate = 1000                 ICMP errors a second per worker at most (bursts
 //                                    of up to 50); 0: none, the packets are only dropped
+//   reassembly = yes                 reassemble outer IPv4 fragments from LACs
+//                                    (no: they are counted ipv4_fragment drops)
+//   reassembly flows = 128           datagrams in progress per worker (1-65536);
+//                                    workers * flows * 8 fragments must stay
+//                                    within half of mbufs
+//   reassembly timeout = 500         ms before an incomplete datagram is given up
 //   reorder window = 16              RFC 2661 5.4: sequenced data up to this many
 //                                    Ns early waits for the gap (0-256; 0: none
 //                                    waits, late data is still dropped)
@@ -87,6 +93,12 @@ struct DataPlaneConfig {
   bool fragment = true;
   uint16_t mss_clamp = 0xFFFF;  // 0xFFFF: auto (session MTU - 40), 0: no, else that MSS
   uint32_t icmp_rate = 1000;
+  bool reassembly = true;
+  uint32_t reassembly_flows = 128;
+  uint32_t reassembly_timeout_ms = 500;
+  // What one worker's reassembly table may hold at most per flow (rte_ip_frag's
+  // RTE_LIBRTE_IP_FRAG_MAX_FRAG; dataplane/reassembly.hpp keeps it in step).
+  static constexpr uint32_t kFragmentsPerFlow = 8;
   unsigned reorder_window = 16;
   unsigned reorder_timeout_ms = 10;
   unsigned reorder_sessions = 64;  // per worker; the parser sizes it from the pool unless set

@@ -33,6 +33,8 @@ void add_counters(rte_tel_data* d, const WorkerCounters& c) {
   rte_tel_data_add_dict_u64(d, "tx_core", c.tx_core);
   rte_tel_data_add_dict_u64(d, "handed_off", c.handed_off);
   rte_tel_data_add_dict_u64(d, "handed_in", c.handed_in);
+  rte_tel_data_add_dict_u64(d, "outer_fragments", c.outer_fragments);
+  rte_tel_data_add_dict_u64(d, "reassembled", c.reassembled);
   rte_tel_data_add_dict_u64(d, "dropped", c.dropped_total());
   rte_tel_data_add_dict_u64(d, "icmp_frag_needed", c.icmp_frag_needed);
   rte_tel_data_add_dict_u64(d, "icmp_rate_limited", c.icmp_rate_limited);

@@ -103,6 +103,15 @@ Worker::Worker(const WorkerConfig& config)
   }
   drain_tsc_ = (rte_get_tsc_hz() + 999999) / 1000000 * config.drain_us;
   mtu_.init(config.mtu, config.core_addr, config.core_hop);
+  if (config.reassembly.enabled) {
+    try {
+      reassembly_ = std::make_unique<Reassembly>(config.reassembly, socket);
+    } catch (...) {
+      rte_free(tx_access_);
+      rte_free(tx_core_);
+      throw;
+    }
+  }
 }
 
 Worker::~Worker() {
@@ -175,9 +184,16 @@ void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit) {
   uint64_t now = 0;
   for (uint16_t i = 0; i < n; ++i) {
     Drop why = Drop::kCount;
-    const Verdict v = classify_upstream(pkts[i], *config_.table, config_.id, up[nf], why);
+    Verdict verdict = classify_upstream(pkts[i], *config_.table, config_.id, up[nf], why);
+    if (verdict == Verdict::kDrop && why == Drop::kIpv4Fragment && reassembly_) [[unlikely]] {
+      // Held until its datagram is whole; the datagram it completes, if
+      // any, is classified in its place.
+      pkts[i] = reassembly_->take(pkts[i], rte_rdtsc(), counters_);
+      if (pkts[i] == nullptr) continue;
+      verdict = classify_upstream(pkts[i], *config_.table, config_.id, up[nf], why);
+    }
     // RFC 2661 5.4: sequenced data (fast or punted) is taken in Ns order.
-    if (v != Verdict::kDrop && up[nf].sequenced && admit) {
+    if (verdict != Verdict::kDrop && up[nf].sequenced && admit) {
       if (now == 0) now = rte_rdtsc();
       const Reorder::Admit a = reorder_.admit(pkts[i], *up[nf].session, up[nf].ns, now);
       if (a == Reorder::Admit::kLater) continue;
@@ -187,7 +203,7 @@ void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit) {
         continue;
       }
     }
-    switch (v) {
+    switch (verdict) {
       case Verdict::kFast: fast[nf++] = pkts[i]; break;
       case Verdict::kControl: control[nc++] = pkts[i]; break;
       case Verdict::kDrop:

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <rte_common.h>
@@ -22,6 +23,7 @@
 #include "dataplane/decap.hpp"
 #include "dataplane/handoff.hpp"
 #include "dataplane/mtu.hpp"
+#include "dataplane/reassembly.hpp"
 #include "dataplane/reorder.hpp"
 #include "dataplane/session_table.hpp"
 
@@ -69,6 +71,8 @@ struct WorkerConfig {
   // Downstream packets longer than their session's MTU: ICMP, fragments
   // (dataplane/mtu.hpp); core_addr is the ICMP's source.
   MtuConfig mtu;
+  // Outer IPv4 fragments from the LACs (dataplane/reassembly.hpp).
+  ReassemblyConfig reassembly;
   // Receive sequencing of upstream data with S set (dataplane/reorder.hpp).
   ReorderConfig reorder;
 };
@@ -134,6 +138,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   Reorder reorder_;
   rte_eth_dev_tx_buffer* tx_access_ = nullptr;
   rte_eth_dev_tx_buffer* tx_core_ = nullptr;
+  std::unique_ptr<Reassembly> reassembly_;  // null: reassembly off
   uint64_t drain_tsc_ = 0;
   uint64_t last_drain_ = 0;
   DownstreamMtu mtu_;

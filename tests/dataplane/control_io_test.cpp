@@ -10,6 +10,7 @@
 
 #include "control/net.hpp"
 #include "dataplane/dp_config.hpp"
+#include "dataplane/reassembly.hpp"
 #include "packets.hpp"
 
 namespace l2tp::dp {
@@ -129,6 +130,37 @@ TEST_F(ControlIoTest, L2tpDatagramGoesUpWithItsMetadataAndTheLacsMacIsLearned) {
   const auto mac = io_->neighbours().lookup(0, kLac);
   ASSERT_TRUE(mac);
   EXPECT_EQ(std::memcmp(mac->addr_bytes, kLacMac.data(), 6), 0);
+  EXPECT_EQ(io_->counters().rx_datagrams, 1u);
+}
+
+TEST_F(ControlIoTest, ControlMessageReassembledFromOuterFragmentsGoesUpWhole) {
+  // What a worker punts after reassembly (dataplane/reassembly.hpp).
+  Outer o;
+  o.dst = kOurMac;
+  o.src = kLacMac;
+  o.vlan = 42;
+  o.ip_src = kLac;
+  o.ip_dst = kOurs;
+  o.sport = 40000;
+  o.ip_id = 0x7777;
+  Bytes l2tp{0xC8, 0x02, 0x01, 0x38, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};  // 312 octets
+  for (unsigned i = 0; i < 300; ++i) l2tp.push_back(static_cast<uint8_t>(i * 31 + 3));
+  Reassembly reassembly({true, 4, 500}, SOCKET_ID_ANY);
+  WorkerCounters counters;
+  rte_mbuf* whole = nullptr;
+  for (const Bytes& f : fragments(udp_frame(o, l2tp), {160, 304})) {
+    rte_mbuf* m = to_mbuf(f);
+    ASSERT_NE(m, nullptr);
+    whole = reassembly.take(m, 1000, counters);
+  }
+  ASSERT_NE(whole, nullptr);
+  whole->port = 0;
+  ASSERT_EQ(rte_ring_enqueue(to_control_, whole), 0);
+  auto got = receive();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].data, l2tp);
+  EXPECT_EQ(got[0].meta.peer, (control::Endpoint{kLac, 40000}));
+  EXPECT_EQ(got[0].meta.vlan, 42);
   EXPECT_EQ(io_->counters().rx_datagrams, 1u);
 }
 
@@ -331,6 +363,46 @@ TEST(DataPlaneConfigParse, ErrorsNameKeyAndValueAndAllAreReported) {
   EXPECT_TRUE(has("\"core next hop mac\""));
   EXPECT_TRUE(has("\"colour\": \"blue\": unknown key"));
   EXPECT_TRUE(has("\"core next hop\" is not on the core address's subnet"));
+}
+
+TEST(DataPlaneConfigParse, ReassemblyKeysAreReadAndBoundedByThePool) {
+  auto defaults = parse_dataplane_config(minimal(), {}, 1701);
+  ASSERT_TRUE(defaults.config);
+  EXPECT_TRUE(defaults.config->reassembly);
+  EXPECT_EQ(defaults.config->reassembly_flows, 128u);
+  EXPECT_EQ(defaults.config->reassembly_timeout_ms, 500u);
+
+  auto s = minimal();
+  s["reassembly flows"] = "64";
+  s["reassembly timeout"] = "250";
+  auto r = parse_dataplane_config(s, {}, 1701);
+  ASSERT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0]);
+  EXPECT_EQ(r.config->reassembly_flows, 64u);
+  EXPECT_EQ(r.config->reassembly_timeout_ms, 250u);
+
+  // 2 workers * 1024 flows * 8 fragments: more than half of 16383 mbufs.
+  s["workers"] = "2";
+  s["reassembly flows"] = "1024";
+  r = parse_dataplane_config(s, {}, 1701);
+  ASSERT_FALSE(r.config);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].find("\"reassembly flows\" (1024) * 8 fragments * 2 workers exceeds half of \"mbufs\""),
+            std::string::npos)
+      << r.errors[0];
+  s["mbufs"] = "32768";
+  EXPECT_TRUE(parse_dataplane_config(s, {}, 1701).config);
+  s["mbufs"] = "16383";
+  s["reassembly"] = "no";  // nothing held: no bound
+  r = parse_dataplane_config(s, {}, 1701);
+  ASSERT_TRUE(r.config);
+  EXPECT_FALSE(r.config->reassembly);
+
+  s["reassembly"] = "maybe";
+  s["reassembly flows"] = "0";
+  s["reassembly timeout"] = "60001";
+  r = parse_dataplane_config(s, {}, 1701);
+  EXPECT_FALSE(r.config);
+  EXPECT_EQ(r.errors.size(), 3u);
 }
 
 TEST(DataPlaneConfigParse, MissingRequiredKeysAreNamed) {

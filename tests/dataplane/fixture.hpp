@@ -74,8 +74,9 @@ class FastPathTest : public ::testing::Test {
   }
 
   // An upstream frame from the LAC for the published session.
-  static Bytes upstream(const Bytes& l2tp, uint16_t vlan = 0) {
+  static Bytes upstream(const Bytes& l2tp, uint16_t vlan = 0, uint16_t ip_id = 0) {
     Outer o;
+    o.ip_id = ip_id;
     o.dst = kOurAccessMac;
     o.src = kLacMac;
     o.vlan = vlan;

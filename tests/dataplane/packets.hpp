@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstddef>
 #include <cstring>
 #include <vector>
 
@@ -161,6 +162,41 @@ inline Bytes udp_frame(const Outer& o, const Bytes& payload) {
   append(b, udp_header(o.sport, o.dport, static_cast<uint16_t>(payload.size())));
   append(b, payload);
   return b;
+}
+
+// An Ethernet [+802.1Q] / IPv4 frame cut into IPv4 fragments (RFC 791
+// 3.2): cuts are offsets into the IPv4 payload, multiples of 8, ascending.
+// Each fragment repeats the Ethernet and IPv4 headers with its own total
+// length, its offset in 8-octet units, MF on all but the last (the DF bit
+// as it was) and its checksum computed in full.
+inline std::vector<Bytes> fragments(const Bytes& frame, const std::vector<size_t>& cuts) {
+  const size_t l2 = (frame[12] == 0x81 && frame[13] == 0x00) ? 18 : 14;
+  const size_t ihl = (frame[l2] & 0x0F) * 4u;
+  const size_t total = (size_t{frame[l2 + 2]} << 8) | frame[l2 + 3];
+  const size_t payload = total - ihl;
+  std::vector<Bytes> out;
+  for (size_t k = 0; k <= cuts.size(); ++k) {
+    const size_t from = k == 0 ? 0 : cuts[k - 1];
+    const size_t to = k == cuts.size() ? payload : cuts[k];
+    Bytes f(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(l2 + ihl));
+    const size_t len = ihl + to - from;
+    f[l2 + 2] = static_cast<uint8_t>(len >> 8);
+    f[l2 + 3] = static_cast<uint8_t>(len);
+    uint16_t field = static_cast<uint16_t>((frame[l2 + 6] & 0x40) << 8);  // DF
+    if (k != cuts.size()) field |= 0x2000;                                 // MF
+    field = static_cast<uint16_t>(field | (from / 8));
+    f[l2 + 6] = static_cast<uint8_t>(field >> 8);
+    f[l2 + 7] = static_cast<uint8_t>(field);
+    f[l2 + 10] = f[l2 + 11] = 0;
+    const uint16_t sum = full_checksum(f.data() + l2, ihl);
+    f[l2 + 10] = static_cast<uint8_t>(sum >> 8);
+    f[l2 + 11] = static_cast<uint8_t>(sum);
+    const auto at = static_cast<std::ptrdiff_t>(l2 + ihl);
+    f.insert(f.end(), frame.begin() + at + static_cast<std::ptrdiff_t>(from),
+             frame.begin() + at + static_cast<std::ptrdiff_t>(to));
+    out.push_back(std::move(f));
+  }
+  return out;
 }
 
 inline rte_mbuf* to_mbuf(const Bytes& b) {

@@ -10,6 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include <rte_cycles.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
 #include <rte_ring.h>
 
 #include "dataplane/worker.hpp"
@@ -234,6 +237,137 @@ TEST_F(WorkerTest, ChurningSessionsUnderTrafficFreesNothingEarlyAndLosesNoMbuf) 
   EXPECT_GT(wc.encap, 0u);
   EXPECT_GT(wc.dropped(Drop::kUnknownSession) + wc.dropped(Drop::kNoSubscriber), 0u);
   EXPECT_EQ(rte_mempool_avail_count(test_pool()), baseline);
+}
+
+// Outer IPv4 reassembly in the worker (dataplane/reassembly.hpp): on ring
+// ports, since net_af_packet lets the kernel reassemble before we see it.
+class WorkerReassemblyTest : public WorkerTest {
+ protected:
+  void SetUp() override {
+    WorkerTest::SetUp();
+    baseline_ = rte_mempool_in_use_count(test_pool());
+  }
+  void TearDown() override {
+    EXPECT_EQ(rte_mempool_in_use_count(test_pool()), baseline_) << "an mbuf was lost";
+    WorkerTest::TearDown();
+  }
+  static Bytes outer(const Bytes& l2tp, uint16_t ip_id) { return upstream(l2tp, 0, ip_id); }
+  static void poll_once(Worker& w) {
+    w.attach();
+    w.poll();
+    w.flush();
+    w.detach();
+  }
+  Bytes routed(const Bytes& ip) { return cat(ethernet(kRouterMac, kOurCoreMac, 0, 0x0800), forwarded(ip)); }
+  unsigned baseline_ = 0;
+};
+
+TEST_F(WorkerReassemblyTest, DataInTwoOrThreeOuterFragmentsInAnyOrderIsDecapsulatedWhole) {
+  Worker w(config());
+  uint16_t ip_id = 0x3000;
+  unsigned expected_fragments = 0;
+  // Two pieces, and three with a first fragment that holds only the UDP
+  // header (the L2TP header then starts in the second).
+  for (const std::vector<size_t>& cuts : {std::vector<size_t>{496}, std::vector<size_t>{8, 504}}) {
+    for (bool reversed : {false, true}) {
+      const Bytes inner = inner_ipv4(kSubscriber, kInternetHost, 64, static_cast<uint16_t>(900 + ip_id % 16));
+      std::vector<Bytes> parts = fragments(outer(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, inner), ip_id++), cuts);
+      expected_fragments += static_cast<unsigned>(parts.size());
+      if (reversed) {
+        // One fragment per poll: the datagram waits across bursts.
+        for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+          EXPECT_TRUE(take(core_.tx).empty());
+          inject(access_.rx, {*it});
+          poll_once(w);
+        }
+      } else {
+        inject(access_.rx, parts);
+        poll_once(w);
+      }
+      EXPECT_EQ(take(core_.tx), std::vector<Bytes>{routed(inner)}) << cuts.size() + 1 << " pieces, reversed " << reversed;
+    }
+  }
+  const WorkerCounters& c = w.counters();
+  EXPECT_EQ(c.rx_access, expected_fragments);
+  EXPECT_EQ(c.outer_fragments, expected_fragments);
+  EXPECT_EQ(c.reassembled, 4u);
+  EXPECT_EQ(c.decap, 4u);
+  EXPECT_EQ(c.dropped_total(), 0u);
+  EXPECT_EQ(table_->state(0xb7e1).rx_packets, 4u);
+}
+
+TEST_F(WorkerReassemblyTest, ControlMessageInOuterFragmentsReachesTheControlRingWhole) {
+  Worker w(config());
+  // SCCRQ-sized control message: T, L, S, version 2; AVPs as opaque bytes.
+  Bytes l2tp;
+  put16(l2tp, 0xC802);
+  put16(l2tp, 12 + 300);
+  put16(l2tp, 0);  // tunnel 0: an SCCRQ
+  put16(l2tp, 0);
+  put16(l2tp, 0);  // Ns
+  put16(l2tp, 0);  // Nr
+  for (unsigned i = 0; i < 300; ++i) l2tp.push_back(static_cast<uint8_t>(i * 13 + 5));
+  const Bytes frame = outer(l2tp, 0x4242);
+  std::vector<Bytes> parts = fragments(frame, {104, 208});
+  ASSERT_EQ(parts.size(), 3u);
+  inject(access_.rx, {parts[1], parts[2], parts[0]});
+  poll_once(w);
+  const std::vector<Bytes> punted = take(rings_.to_control);
+  ASSERT_EQ(punted.size(), 1u);
+  // The whole frame as if it had never been cut, so its L2TP message too.
+  EXPECT_EQ(punted[0], frame);
+  EXPECT_EQ(Bytes(punted[0].end() - static_cast<std::ptrdiff_t>(l2tp.size()), punted[0].end()), l2tp);
+  EXPECT_EQ(w.counters().to_control, 1u);
+  EXPECT_EQ(w.counters().reassembled, 1u);
+  EXPECT_EQ(w.counters().dropped_total(), 0u);
+}
+
+TEST_F(WorkerReassemblyTest, LoneFragmentIsGivenUpAfterTheTimeoutAndCounted) {
+  WorkerConfig c = config();
+  c.reassembly.flows = 1;  // the next datagram needs the lone one's room
+  c.reassembly.timeout_ms = 1;
+  Worker w(c);
+  const Bytes inner = inner_ipv4(kSubscriber, kInternetHost, 64, 900);
+  const std::vector<Bytes> lone = fragments(outer(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, inner), 0x51), {496});
+  const std::vector<Bytes> next = fragments(outer(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, inner), 0x52), {496});
+  inject(access_.rx, {lone[0]});
+  poll_once(w);
+  EXPECT_EQ(rte_mempool_in_use_count(test_pool()), baseline_ + 1) << "the fragment is held";
+  // Past the timeout by the TSC the worker reads (a bound on a counter,
+  // not a wall-clock assertion).
+  const uint64_t until = rte_rdtsc() + 2 * ((rte_get_tsc_hz() + 999) / 1000);
+  while (rte_rdtsc() < until) rte_pause();
+  inject(access_.rx, next);
+  poll_once(w);
+  EXPECT_EQ(take(core_.tx), std::vector<Bytes>{routed(inner)});
+  EXPECT_EQ(w.counters().dropped(Drop::kReassembly), 1u);
+  EXPECT_EQ(w.counters().dropped_total(), 1u);
+  EXPECT_EQ(w.counters().outer_fragments, 3u);
+  EXPECT_EQ(w.counters().reassembled, 1u);
+  // Freed, not merely forgotten: the worker holds no mbuf now.
+  EXPECT_EQ(rte_mempool_in_use_count(test_pool()), baseline_);
+}
+
+TEST_F(WorkerReassemblyTest, HeldFragmentsAreFreedWithTheWorker) {
+  {
+    Worker w(config());
+    inject(access_.rx, {fragments(outer(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, inner_ipv4(kSubscriber, kInternetHost, 64, 900)), 0x61), {496})[1]});
+    poll_once(w);
+    EXPECT_EQ(w.counters().outer_fragments, 1u);
+  }
+  // TearDown: back to the baseline.
+}
+
+TEST_F(WorkerReassemblyTest, ReassemblyOffLeavesFragmentsCountedDrops) {
+  WorkerConfig c = config();
+  c.reassembly.enabled = false;
+  Worker w(c);
+  inject(access_.rx, fragments(outer(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, inner_ipv4(kSubscriber, kInternetHost, 64, 900)), 0x71), {496}));
+  poll_once(w);
+  EXPECT_TRUE(take(core_.tx).empty());
+  EXPECT_EQ(w.counters().dropped(Drop::kIpv4Fragment), 2u);
+  EXPECT_EQ(w.counters().dropped_total(), 2u);
+  EXPECT_EQ(w.counters().outer_fragments, 0u);
 }
 
 // RFC 2661 5.4 on the worker: upstream data with S set leaves in Ns order,
