@@ -3,7 +3,14 @@
 // threads"): the data plane's implementation of the control plane's
 // network seam (control/net.hpp DatagramIo).
 //
-// receive_batch() drains every worker's to-control ring. L2TP datagrams to
+// receive_batch() drains the workers' to-control rings, the high-priority
+// ones first (L2TP control of existing tunnels, LCP, ARP replies: what
+// keeps established tunnels and sessions alive, see dataplane/police.hpp),
+// (up to three quarters of the batch), then the normal ones for the rest,
+// a quarter at least, so that neither class starves the other. Frames
+// taken, not datagrams delivered, count against the batch: a flood of
+// anything holds the event loop (and the Engine's timers) for one batch at
+// most per call (EngineDriver bounds the calls per pass). L2TP datagrams to
 // our access address and port go up to the Engine with their metadata
 // (addresses, port, VLAN, worker), PPP data included; ARP is answered for
 // our addresses and learned; ICMP echo to our addresses is answered; the
@@ -47,6 +54,7 @@ class ControlIo final : public control::DatagramIo {
   struct WorkerRings {
     rte_ring* to_control;
     rte_ring* from_control;
+    rte_ring* to_control_high = nullptr;  // drained first; may be absent
   };
   // mac_of(port) must be valid for the access and the core port.
   ControlIo(const DataPlaneConfig& config, rte_mempool* pool, std::vector<WorkerRings> rings,
@@ -72,6 +80,9 @@ class ControlIo final : public control::DatagramIo {
   void request(uint16_t port, uint16_t vlan, uint16_t worker, uint32_t target);
   bool enqueue(rte_mbuf* m, uint16_t worker);
   bool ours(uint16_t port, uint32_t addr) const;
+  // Takes up to budget frames from one ring of each worker in turn (from
+  // next_*_ on, so that no worker is always last); returns how many.
+  size_t drain(bool high, size_t budget, size_t& delivered, const DatagramFn& on_datagram);
   const rte_ether_addr& mac_of(uint16_t port) const {
     return port == config_.access_port ? access_mac_ : core_mac_;
   }
@@ -84,6 +95,7 @@ class ControlIo final : public control::DatagramIo {
   control::IoCounters io_counters_;
   ControlIoCounters counters_;
   NsRequestMark ns_mark_;
+  uint16_t next_high_ = 0, next_normal_ = 0;
 };
 
 }  // namespace l2tp::dp

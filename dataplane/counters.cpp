@@ -29,6 +29,12 @@ const char* drop_name(Drop drop) {
     case Drop::kFragmentFailed: return "fragment_failed";
     case Drop::kReassembly: return "reassembly";
     case Drop::kReassembledTooBig: return "reassembled_too_big";
+    case Drop::kPolicedControl: return "policed_control";
+    case Drop::kPolicedSccrq: return "policed_sccrq";
+    case Drop::kPolicedSccrqWorker: return "policed_sccrq_worker";
+    case Drop::kPolicedOther: return "policed_other";
+    case Drop::kPolicedControlWorker: return "policed_control_worker";
+    case Drop::kPolicedOtherWorker: return "policed_other_worker";
     case Drop::kSeqStale: return "seq_stale";
     case Drop::kReorderFlushed: return "reorder_flushed";
     case Drop::kCount: break;

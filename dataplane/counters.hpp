@@ -38,6 +38,12 @@ enum class Drop : uint8_t {
   kFragmentFailed,   // fragmentation failed: too many fragments, or no mbuf
   kReassembly,       // outer fragment given up: timed out, table full, overlapping, too many
   kReassembledTooBig,  // reassembled outer datagram larger than one mbuf
+  kPolicedControl,   // punted L2TP control of a tunnel, LCP, ARP reply over its peer's rate
+  kPolicedSccrq,     // punted tunnel-ID-0 control (SCCRQ) over its peer's rate
+  kPolicedSccrqWorker,  // punted tunnel-ID-0 control over the worker's cap (all peers)
+  kPolicedOther,     // other punted traffic over its peer's rate
+  kPolicedControlWorker,  // punted control/LCP/ARP reply over the worker's cap (all peers)
+  kPolicedOtherWorker,    // other punted traffic over the worker's cap (all peers)
   kSeqStale,         // RFC 2661 5.4: sequenced data behind the expected Ns (late or duplicated)
   kReorderFlushed,   // held for reordering, then its session was withdrawn or the worker stopped
   kCount

@@ -198,7 +198,7 @@ DataPlane::DataPlane(const DataPlaneConfig& config) : config_(config) {
         handoff_.push_back(create_handoff_rings(static_cast<uint16_t>(w), config_.handoff_ring_size, socket));
     for (unsigned w = 0; w < config_.workers; ++w) {
       rings_.push_back(create_control_rings(static_cast<uint16_t>(w), config_.ring_size, socket));
-      io_rings.push_back({rings_.back().to_control, rings_.back().from_control});
+      io_rings.push_back({rings_.back().to_control, rings_.back().from_control, rings_.back().to_control_high});
       WorkerConfig wc;
       wc.id = static_cast<uint16_t>(w);
       wc.access_port = config_.access_port;
@@ -213,6 +213,8 @@ DataPlane::DataPlane(const DataPlaneConfig& config) : config_(config) {
       wc.from_control = rings_.back().from_control;
       wc.handoff = handoff_.empty() ? nullptr : handoff_.data();
       wc.workers = static_cast<uint16_t>(config_.workers);
+      wc.to_control_high = rings_.back().to_control_high;
+      wc.police = config_.police;
       wc.idle_sleep = config_.idle_sleep;
       wc.mtu.fragment_direct = pool_;
       wc.mtu.fragment_indirect = indirect_pool_;  // nullptr with "fragment = no"

@@ -58,6 +58,17 @@ std::optional<bool> boolean(const std::string& v) {
   return std::nullopt;
 }
 
+// The limit a "police CLASS rate|burst" key sets, or nullptr.
+PuntLimit* police_limit(PuntPolicy& p, const std::string& key) {
+  for (auto [name, limit] : {std::pair{"control", &p.control}, std::pair{"sccrq", &p.sccrq},
+                             std::pair{"other", &p.other}, std::pair{"control worker", &p.control_worker},
+                             std::pair{"sccrq worker", &p.sccrq_worker}, std::pair{"other worker", &p.other_worker}}) {
+    const std::string prefix = std::string("police ") + name;
+    if (key == prefix + " rate" || key == prefix + " burst") return limit;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::vector<std::string> split_args(const std::string& text) {
@@ -173,6 +184,11 @@ DataPlaneConfigResult parse_dataplane_config(const std::map<std::string, std::st
       auto n = number<uint32_t>(value, 60000);
       if (!n || *n == 0) bad(key, value, "1 to 60000 milliseconds");
       else c.reassembly_timeout_ms = *n;
+    } else if (PuntLimit* limit = police_limit(c.police, key)) {
+      const bool is_rate = key.ends_with(" rate");
+      auto n = number<uint32_t>(value, is_rate ? 10000000u : 1000000u);
+      if (!n || *n == 0) bad(key, value, is_rate ? "packets per second, 1 to 10000000" : "packets, 1 to 1000000");
+      else (is_rate ? limit->rate : limit->burst) = *n;
     } else {
       bad(key, value, "unknown key (see dataplane/dp_config.hpp or the README)");
     }

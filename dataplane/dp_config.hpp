@@ -57,6 +57,25 @@
 // sessions x window per worker): explicit values that could park half of
 // the pool are refused.
 //
+// Policing of what workers punt to the control thread (dataplane/police.hpp):
+// token buckets per peer (outer IPv4 source) and per worker, in packets per
+// second and packets of burst; a packet over its bucket is a counted drop
+// (Drop::kPoliced*) before it reaches the ring.
+//   police control rate = 2000       per peer: L2TP control of tunnels (tunnel
+//   police control burst = 512         ID != 0), PPP LCP, ARP replies; these go
+//                                      on the high-priority ring
+//   police sccrq rate = 50           per peer: L2TP control with tunnel ID 0
+//   police sccrq burst = 16            (SCCRQ: a new tunnel)
+//   police other rate = 5000         per peer: everything else punted (IPCP,
+//   police other burst = 1024          PAP/CHAP, data not in the fast path,
+//                                      ICMP to us, ARP requests)
+// and per worker, all peers together (spoofed sources each get a bucket of
+// their own, so the per-peer limits alone do not bound a flood):
+//   police control worker rate = 5000    police control worker burst = 1024
+//   police sccrq worker rate = 500       police sccrq worker burst = 128
+//   police other worker rate = 5000      police other worker burst = 1024
+// Rates 1 to 10000000, bursts 1 to 1000000.
+//
 // Invariant: addresses in host byte order.
 
 #include <array>
@@ -69,6 +88,29 @@
 #include "dataplane/packet_capture.hpp"
 
 namespace l2tp::dp {
+
+// One token bucket's limits (packets per second, packets of burst).
+struct PuntLimit {
+  uint32_t rate = 0;
+  uint32_t burst = 0;
+};
+
+// The limits of each class of punted traffic (defaults: see above). An
+// established tunnel's control traffic is a few packets a second, and even
+// a LAC with thousands of sessions sends LCP echoes at some hundreds a
+// second; SCCRQs from one peer at more than a few hundred a second is an
+// attack. The worker caps leave the control thread time for its timers
+// under a flood from spoofed sources: at 5000 a second of spoofed control
+// it is busy but keeps every tunnel (tests/integration/control_flood.sh);
+// LCP echoes of 60000 sessions every 30 s are 2000 a second.
+struct PuntPolicy {
+  PuntLimit control{2000, 512};
+  PuntLimit sccrq{50, 16};
+  PuntLimit other{5000, 1024};
+  PuntLimit control_worker{5000, 1024};
+  PuntLimit sccrq_worker{500, 128};
+  PuntLimit other_worker{5000, 1024};
+};
 
 struct DataPlaneConfig {
   std::vector<std::string> eal_args;  // without argv[0]
@@ -99,6 +141,7 @@ struct DataPlaneConfig {
   // What one worker's reassembly table may hold at most per flow (rte_ip_frag's
   // RTE_LIBRTE_IP_FRAG_MAX_FRAG; dataplane/reassembly.hpp keeps it in step).
   static constexpr uint32_t kFragmentsPerFlow = 8;
+  PuntPolicy police;
   unsigned reorder_window = 16;
   unsigned reorder_timeout_ms = 10;
   unsigned reorder_sessions = 64;  // per worker; the parser sizes it from the pool unless set

@@ -11,6 +11,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+#include <rte_random.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
@@ -57,9 +58,11 @@ ControlRings create_control_rings(uint16_t worker, unsigned size, int socket_id)
   ControlRings r;
   std::string up = "l2tp_to_ctl_" + std::to_string(worker);
   std::string down = "l2tp_from_ctl_" + std::to_string(worker);
+  std::string high = "l2tp_to_ctl_hi_" + std::to_string(worker);
   r.to_control = rte_ring_create(up.c_str(), size, socket_id, RING_F_SP_ENQ | RING_F_SC_DEQ);
   r.from_control = rte_ring_create(down.c_str(), size, socket_id, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  if (r.to_control == nullptr || r.from_control == nullptr) {
+  r.to_control_high = rte_ring_create(high.c_str(), size, socket_id, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  if (r.to_control == nullptr || r.from_control == nullptr || r.to_control_high == nullptr) {
     std::string why = rte_strerror(rte_errno);
     free_control_rings(r);
     throw std::runtime_error("worker " + std::to_string(worker) + ": rte_ring_create: " + why);
@@ -68,7 +71,7 @@ ControlRings create_control_rings(uint16_t worker, unsigned size, int socket_id)
 }
 
 void free_control_rings(ControlRings& rings) {
-  for (rte_ring* r : {rings.to_control, rings.from_control}) {
+  for (rte_ring* r : {rings.to_control, rings.from_control, rings.to_control_high}) {
     if (r == nullptr) continue;
     rte_mbuf* m;
     while (rte_ring_dequeue(r, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
@@ -91,6 +94,8 @@ const WorkerConfig& checked(const WorkerConfig& config) {
 Worker::Worker(const WorkerConfig& config)
     : config_(checked(config)),
       reorder_(config.reorder, *config.table, config.id, counters_, rte_get_tsc_hz(),
+               rte_eth_dev_socket_id(config.access_port)),
+      policer_(config.police, rte_get_tsc_hz(), config.police_seed ? config.police_seed : static_cast<uint32_t>(rte_rand()),
                rte_eth_dev_socket_id(config.access_port)) {
   ns_mark_ = ns_request_mark();
   int socket = rte_eth_dev_socket_id(config.access_port);
@@ -138,14 +143,42 @@ inline void Worker::send(rte_eth_dev_tx_buffer* buffer, uint16_t port, rte_mbuf*
   sent += rte_eth_tx_buffer(port, config_.tx_queue, buffer, m);
 }
 
-void Worker::to_control(rte_mbuf** pkts, uint16_t n) {
+void Worker::enqueue_to_control(rte_ring* ring, rte_mbuf** pkts, uint16_t n) {
   if (n == 0) return;
-  unsigned queued = rte_ring_sp_enqueue_burst(config_.to_control, reinterpret_cast<void**>(pkts), n, nullptr);
+  unsigned queued = rte_ring_sp_enqueue_burst(ring, reinterpret_cast<void**>(pkts), n, nullptr);
   counters_.to_control += queued;
   if (queued < n) {
     counters_.drops[static_cast<size_t>(Drop::kControlRingFull)] += n - queued;
     rte_pktmbuf_free_bulk(pkts + queued, n - queued);
   }
+}
+
+// Policed per peer and class, then onto the high or the normal ring
+// (dataplane/police.hpp): a flood costs a classification and a bucket
+// look-up per packet here, not a slot in the ring the Hellos need.
+void Worker::to_control(rte_mbuf** pkts, uint16_t n) {
+  if (n == 0) return;
+  rte_mbuf* high[kBurst];
+  rte_mbuf* normal[kBurst];
+  rte_mbuf* policed[kBurst];
+  uint16_t nh = 0, nn = 0, np = 0;
+  const uint64_t now = rte_rdtsc();
+  for (uint16_t i = 0; i < n; ++i) {
+    uint32_t peer;
+    const PuntClass c = punt_class(pkts[i], peer);
+    Drop why = Drop::kCount;
+    if (!policer_.admit(c, peer, now, why)) {
+      counters_.count(why);
+      policed[np++] = pkts[i];
+    } else if (c == PuntClass::kControl) {
+      high[nh++] = pkts[i];
+    } else {
+      normal[nn++] = pkts[i];
+    }
+  }
+  rte_pktmbuf_free_bulk(policed, np);
+  enqueue_to_control(config_.to_control_high ? config_.to_control_high : config_.to_control, high, nh);
+  enqueue_to_control(config_.to_control, normal, nn);
 }
 
 uint32_t Worker::poll_access() {

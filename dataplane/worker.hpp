@@ -3,8 +3,10 @@
 // "The per-lcore loop"): burst RX from the access and core ports, sort each
 // burst into fast-path, control-bound and dropped packets, run decap/encap
 // over the fast-path array, buffer TX per port and drain it on a TSC
-// deadline, exchange frames with the control thread over an SP/SC ring
-// pair, and report an RCU quiescent state once per loop.
+// deadline, exchange frames with the control thread over SP/SC rings
+// (what goes up is policed per peer and class first, and the control
+// thread drains the high-priority ring first: police.hpp), and report an
+// RCU quiescent state once per loop.
 //
 // One worker serves one RX/TX queue pair on one access port and one core
 // port; the sessions it owns are published with its ID as owner_worker.
@@ -24,6 +26,7 @@
 #include "dataplane/handoff.hpp"
 #include "dataplane/mtu.hpp"
 #include "dataplane/reassembly.hpp"
+#include "dataplane/police.hpp"
 #include "dataplane/reorder.hpp"
 #include "dataplane/session_table.hpp"
 
@@ -51,8 +54,12 @@ struct WorkerConfig {
   const SessionTable* table = nullptr;
   rte_rcu_qsbr* rcu = nullptr;
   // Worker -> control: frames for the control thread (L2TP control, PPP
-  // control, data of sessions not in the fast path, ARP), as received.
+  // control, data of sessions not in the fast path, ARP), as received,
+  // after policing (dataplane/police.hpp): the high-priority class (control
+  // of existing tunnels, LCP, ARP replies) on to_control_high, the rest on
+  // to_control. Without to_control_high everything goes on to_control.
   rte_ring* to_control = nullptr;
+  rte_ring* to_control_high = nullptr;
   // Control -> worker: complete Ethernet frames to send; mbuf->port names
   // the port (the access or the core port).
   rte_ring* from_control = nullptr;
@@ -73,15 +80,18 @@ struct WorkerConfig {
   MtuConfig mtu;
   // Outer IPv4 fragments from the LACs (dataplane/reassembly.hpp).
   ReassemblyConfig reassembly;
+  PuntPolicy police;  // limits of what goes up to the control thread
+  uint32_t police_seed = 0;  // the policer's bucket hash; 0: random (rte_rand)
   // Receive sequencing of upstream data with S set (dataplane/reorder.hpp).
   ReorderConfig reorder;
 };
 
-// The two rings of one worker, single producer and single consumer each.
+// The rings of one worker, single producer and single consumer each.
 // Throws std::runtime_error (start-up only).
 struct ControlRings {
   rte_ring* to_control = nullptr;
   rte_ring* from_control = nullptr;
+  rte_ring* to_control_high = nullptr;
 };
 ControlRings create_control_rings(uint16_t worker, unsigned size, int socket_id);
 void free_control_rings(ControlRings& rings);
@@ -129,6 +139,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   // Enqueues each pkts[i] to owners[i]'s handoff ring for the direction.
   void hand_over(rte_mbuf** pkts, const uint16_t* owners, uint16_t n, bool up);
   void to_control(rte_mbuf** pkts, uint16_t n);
+  void enqueue_to_control(rte_ring* ring, rte_mbuf** pkts, uint16_t n);
   void send(rte_eth_dev_tx_buffer* buffer, uint16_t port, rte_mbuf* m, uint64_t& sent);
   void too_big(rte_mbuf* m, const DownstreamPacket& pkt, const Session& s, SessionState& state);
 
@@ -142,6 +153,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   uint64_t drain_tsc_ = 0;
   uint64_t last_drain_ = 0;
   DownstreamMtu mtu_;
+  PuntPolicer policer_;
 };
 
 }  // namespace l2tp::dp

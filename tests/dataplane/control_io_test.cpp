@@ -61,25 +61,28 @@ class ControlIoTest : public ::testing::Test {
     config_.core_next_hop = ipv4(198, 51, 100, 254);
     to_control_ = rte_ring_create(unique_name("ci_up"), 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
     from_control_ = rte_ring_create(unique_name("ci_down"), 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    to_control_high_ = rte_ring_create(unique_name("ci_up_hi"), 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
     ASSERT_NE(to_control_, nullptr);
     ASSERT_NE(from_control_, nullptr);
-    io_ = std::make_unique<ControlIo>(config_, test_pool(), std::vector<ControlIo::WorkerRings>{{to_control_, from_control_}},
+    ASSERT_NE(to_control_high_, nullptr);
+    io_ = std::make_unique<ControlIo>(config_, test_pool(),
+                                      std::vector<ControlIo::WorkerRings>{{to_control_, from_control_, to_control_high_}},
                                       ether(kOurMac), ether(kCoreMac));
   }
   void TearDown() override {
     io_.reset();
-    for (rte_ring* r : {to_control_, from_control_}) {
+    for (rte_ring* r : {to_control_, from_control_, to_control_high_}) {
       void* m;
       while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
       rte_ring_free(r);
     }
   }
   // A frame as a worker punts it: on port, through the ring.
-  void punt(const Bytes& frame, uint16_t port = 0) {
+  void punt(const Bytes& frame, uint16_t port = 0, bool high = false) {
     rte_mbuf* m = to_mbuf(frame);
     ASSERT_NE(m, nullptr);
     m->port = port;
-    ASSERT_EQ(rte_ring_enqueue(to_control_, m), 0);
+    ASSERT_EQ(rte_ring_enqueue(high ? to_control_high_ : to_control_, m), 0);
   }
   // Frames the control thread queued for the worker, with their ports.
   std::vector<std::pair<uint16_t, Bytes>> sent() {
@@ -107,6 +110,7 @@ class ControlIoTest : public ::testing::Test {
   DataPlaneConfig config_;
   rte_ring* to_control_ = nullptr;
   rte_ring* from_control_ = nullptr;
+  rte_ring* to_control_high_ = nullptr;
   std::unique_ptr<ControlIo> io_;
 };
 
@@ -162,6 +166,46 @@ TEST_F(ControlIoTest, ControlMessageReassembledFromOuterFragmentsGoesUpWhole) {
   EXPECT_EQ(got[0].meta.peer, (control::Endpoint{kLac, 40000}));
   EXPECT_EQ(got[0].meta.vlan, 42);
   EXPECT_EQ(io_->counters().rx_datagrams, 1u);
+}
+
+TEST_F(ControlIoTest, HighPriorityRingIsDrainedFirstAndTheNormalOneKeepsAQuarterOfTheBatch) {
+  Outer o;
+  o.dst = kOurMac;
+  o.src = kLacMac;
+  o.ip_src = kLac;
+  o.ip_dst = kOurs;
+  // Control headers told apart by their tunnel ID (1: high, 0: normal)
+  // and numbered by Ns.
+  auto message = [](uint16_t tunnel, uint16_t ns) {
+    Bytes b{0xC8, 0x02, 0x00, 0x0C};
+    put16(b, tunnel);
+    put16(b, 0);
+    put16(b, ns);
+    put16(b, 0);
+    return b;
+  };
+  for (uint16_t i = 0; i < 40; ++i) punt(udp_frame(o, message(0, i)));
+  for (uint16_t i = 0; i < 40; ++i) punt(udp_frame(o, message(1, i)), 0, true);
+  auto tunnels = [](const std::vector<Got>& got) {
+    std::vector<uint16_t> t;
+    for (const Got& g : got) t.push_back(static_cast<uint16_t>((g.data[4] << 8) | g.data[5]));
+    return t;
+  };
+  auto expect = [](size_t high, size_t normal) {
+    std::vector<uint16_t> t(high, 1);
+    t.insert(t.end(), normal, 0);
+    return t;
+  };
+  // 32 a batch: three quarters of it at most for the high ring, the rest
+  // for the normal ring; a class with nothing waiting leaves its share.
+  EXPECT_EQ(tunnels(receive()), expect(24, 8));
+  EXPECT_EQ(tunnels(receive()), expect(16, 16));
+  EXPECT_EQ(tunnels(receive()), expect(0, 16));
+  EXPECT_TRUE(receive().empty());
+  for (uint16_t i = 0; i < 40; ++i) punt(udp_frame(o, message(0, i)));
+  EXPECT_EQ(tunnels(receive()), expect(0, 32));
+  EXPECT_EQ(tunnels(receive()), expect(0, 8));
+  EXPECT_EQ(io_->counters().rx_datagrams, 120u);
 }
 
 TEST_F(ControlIoTest, ReplyIsBuiltAsGoldenEthernetVlanIpv4UdpAndQueuedForTheAccessPort) {
@@ -325,6 +369,18 @@ TEST(DataPlaneConfigParse, EveryKeyIsRead) {
   s["handoff ring size"] = "256";
   s["max subscribers"] = "1000";
   s["idle sleep"] = "no";
+  s["police control rate"] = "300";
+  s["police control burst"] = "30";
+  s["police sccrq rate"] = "10";
+  s["police sccrq burst"] = "2";
+  s["police sccrq worker rate"] = "100";
+  s["police sccrq worker burst"] = "20";
+  s["police other rate"] = "7000";
+  s["police other burst"] = "700";
+  s["police control worker rate"] = "3000";
+  s["police control worker burst"] = "300";
+  s["police other worker rate"] = "9000";
+  s["police other worker burst"] = "900";
   auto r = parse_dataplane_config(s, {"--no-shconf"}, 1702);
   ASSERT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0]);
   const DataPlaneConfig& c = *r.config;
@@ -340,6 +396,34 @@ TEST(DataPlaneConfigParse, EveryKeyIsRead) {
   EXPECT_EQ(c.max_subscribers, 1000u);
   EXPECT_FALSE(c.idle_sleep);
   EXPECT_EQ(c.l2tp_port, 1702);
+  EXPECT_EQ(c.police.control.rate, 300u);
+  EXPECT_EQ(c.police.control.burst, 30u);
+  EXPECT_EQ(c.police.sccrq.rate, 10u);
+  EXPECT_EQ(c.police.sccrq.burst, 2u);
+  EXPECT_EQ(c.police.sccrq_worker.rate, 100u);
+  EXPECT_EQ(c.police.sccrq_worker.burst, 20u);
+  EXPECT_EQ(c.police.other.rate, 7000u);
+  EXPECT_EQ(c.police.other.burst, 700u);
+  EXPECT_EQ(c.police.control_worker.rate, 3000u);
+  EXPECT_EQ(c.police.control_worker.burst, 300u);
+  EXPECT_EQ(c.police.other_worker.rate, 9000u);
+  EXPECT_EQ(c.police.other_worker.burst, 900u);
+}
+
+TEST(DataPlaneConfigParse, PoliceLimitsMustBePositiveAndBounded) {
+  auto s = minimal();
+  s["police sccrq rate"] = "0";
+  s["police control burst"] = "2000000";
+  s["police other rate"] = "fast";
+  auto r = parse_dataplane_config(s, {}, 1701);
+  EXPECT_FALSE(r.config);
+  auto has = [&](const std::string& what) {
+    return std::any_of(r.errors.begin(), r.errors.end(), [&](const std::string& e) { return e.find(what) != std::string::npos; });
+  };
+  EXPECT_TRUE(has("\"police sccrq rate\": \"0\": packets per second, 1 to 10000000"));
+  EXPECT_TRUE(has("\"police control burst\": \"2000000\": packets, 1 to 1000000"));
+  EXPECT_TRUE(has("\"police other rate\": \"fast\""));
+  EXPECT_EQ(r.errors.size(), 3u);
 }
 
 TEST(DataPlaneConfigParse, ErrorsNameKeyAndValueAndAllAreReported) {

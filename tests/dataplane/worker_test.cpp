@@ -43,7 +43,39 @@ class WorkerTest : public FastPathTest {
     c.rcu = rcu_.v;
     c.to_control = rings_.to_control;
     c.from_control = rings_.from_control;
+    c.to_control_high = rings_.to_control_high;
+    c.police_seed = 0x5eed;  // the same buckets every run
     return c;
+  }
+
+  // An L2TP control message (RFC 2661 3.1: T, L and S set) carrying only
+  // its Message Type AVP, from a peer.
+  static Bytes control_message(uint16_t tunnel, uint16_t type, uint32_t from = kLacAddr, uint16_t ns = 0) {
+    Bytes b;
+    put16(b, 0xC802);
+    put16(b, 20);
+    put16(b, tunnel);
+    put16(b, 0);
+    put16(b, ns);
+    put16(b, 0);
+    put16(b, 0x8008);  // M, length 8
+    put16(b, 0);       // IETF
+    put16(b, 0);       // Message Type
+    put16(b, type);
+    Outer o;
+    o.dst = kOurAccessMac;
+    o.src = kLacMac;
+    o.ip_src = from;
+    o.ip_dst = kOurAddr;
+    return udp_frame(o, b);
+  }
+  static Bytes sccrq(uint32_t from = kLacAddr) { return control_message(0, 1, from); }
+  static Bytes hello(uint32_t from = kLacAddr, uint16_t ns = 0) { return control_message(0x4d2a, 6, from, ns); }
+
+  // rx (+ handed in) = forwarded + punted + every drop reason (+ handed off).
+  static void expect_accounted(const WorkerCounters& c) {
+    EXPECT_EQ(c.rx_access + c.rx_core + c.handed_in,
+              c.decap + c.encap + c.to_control + c.dropped_total() + c.handed_off);
   }
 
   Bytes data(uint16_t protocol, const Bytes& info, uint16_t session = 0xb7e1) {
@@ -88,7 +120,8 @@ TEST_F(WorkerTest, ForwardsBothWaysPuntsToControlAndCountsDrops) {
   o.ip_src = kOurAddr;
   o.ip_dst = kLacAddr;
   EXPECT_EQ(take(access_.tx), (std::vector<Bytes>{udp_frame(o, encapsulated), from_ctl}));
-  EXPECT_EQ(take(rings_.to_control), (std::vector<Bytes>{lcp, arp}));
+  EXPECT_EQ(take(rings_.to_control_high), std::vector<Bytes>{lcp});
+  EXPECT_EQ(take(rings_.to_control), std::vector<Bytes>{arp});
 
   const WorkerCounters& c = w.counters();
   EXPECT_EQ(c.rx_access, 4u);
@@ -118,7 +151,7 @@ TEST_F(WorkerTest, FullControlRingIsACountedDropAndFreesTheMbufs) {
     w.detach();
     EXPECT_EQ(w.counters().to_control, 3u);
     EXPECT_EQ(w.counters().dropped(Drop::kControlRingFull), 2u);
-    EXPECT_EQ(take(rings_.to_control).size(), 3u);
+    EXPECT_EQ(take(rings_.to_control_high).size(), 3u);
   }
   EXPECT_EQ(rte_mempool_in_use_count(test_pool()), in_use);
 }
@@ -190,7 +223,7 @@ TEST_F(WorkerTest, ChurningSessionsUnderTrafficFreesNothingEarlyAndLosesNoMbuf) 
   std::vector<bool> published(kSessions, true);
   uint64_t injected = 0;
   auto drain = [&] {
-    for (rte_ring* r : {access_.tx, core_.tx, rings_.to_control}) {
+    for (rte_ring* r : {access_.tx, core_.tx, rings_.to_control, rings_.to_control_high}) {
       void* m;
       while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
     }
@@ -370,6 +403,211 @@ TEST_F(WorkerReassemblyTest, ReassemblyOffLeavesFragmentsCountedDrops) {
   EXPECT_EQ(w.counters().outer_fragments, 0u);
 }
 
+TEST_F(WorkerTest, SccrqBurstAboveThePeersBucketIsPolicedExactlyWhileItsTunnelsControlPasses) {
+  const unsigned in_use = rte_mempool_in_use_count(test_pool());
+  {
+    WorkerConfig c = config(1024);
+    c.police.sccrq = {1, 5};             // 5 at once, then one a second
+    c.police.sccrq_worker = {1000, 1000};  // not the limit here
+    Worker w(c);
+    const Bytes lcp = data(0xC021, {0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4});
+    std::vector<Bytes> in, high;
+    for (uint16_t i = 0; i < 20; ++i) {
+      in.push_back(sccrq());
+      if (i % 5 == 4) {
+        in.push_back(hello(kLacAddr, i));
+        in.push_back(lcp);
+        high.push_back(hello(kLacAddr, i));
+        high.push_back(lcp);
+      }
+    }
+    ASSERT_LE(in.size(), kBurst);  // one burst: one TSC reading, no refill
+    inject(access_.rx, in);
+    w.attach();
+    w.poll();
+    w.detach();
+    EXPECT_EQ(take(rings_.to_control_high), high) << "the tunnel's control and LCP, in order, on the high ring";
+    EXPECT_EQ(take(rings_.to_control), std::vector<Bytes>(5, sccrq()));
+    const WorkerCounters& wc = w.counters();
+    EXPECT_EQ(wc.dropped(Drop::kPolicedSccrq), 15u);
+    EXPECT_EQ(wc.dropped(Drop::kPolicedSccrqWorker), 0u);
+    EXPECT_EQ(wc.dropped(Drop::kPolicedControl), 0u);
+    EXPECT_EQ(wc.to_control, 5u + high.size());
+    EXPECT_EQ(wc.dropped_total(), 15u);
+    expect_accounted(wc);
+  }
+  EXPECT_EQ(rte_mempool_in_use_count(test_pool()), in_use) << "policed mbufs are freed";
+}
+
+TEST_F(WorkerTest, SpoofedSccrqsAreCappedPerWorkerAndAnEstablishedPeersHelloStillPasses) {
+  WorkerConfig c = config(1024);
+  c.police.sccrq = {50, 16};
+  c.police.sccrq_worker = {1, 10};
+  Worker w(c);
+  std::vector<Bytes> in;
+  for (uint32_t i = 0; i < 30; ++i) in.push_back(sccrq(ipv4(203, 0, 113, 1) + i));  // 30 sources
+  in.push_back(hello());
+  inject(access_.rx, in);
+  w.attach();
+  w.poll();
+  w.detach();
+  EXPECT_EQ(take(rings_.to_control).size(), 10u);
+  EXPECT_EQ(take(rings_.to_control_high), std::vector<Bytes>{hello()});
+  EXPECT_EQ(w.counters().dropped(Drop::kPolicedSccrqWorker), 20u);
+  EXPECT_EQ(w.counters().dropped(Drop::kPolicedSccrq), 0u);
+  expect_accounted(w.counters());
+}
+
+TEST_F(WorkerTest, SpoofedControlAndOtherTrafficIsCappedPerWorker) {
+  WorkerConfig c = config(1024);
+  c.police.control_worker = {1, 6};
+  c.police.other_worker = {1, 4};
+  c.access_addr = rte_cpu_to_be_32(kOurAddr);  // pings of it go up
+  Worker w(c);
+  std::vector<Bytes> in;
+  // Control for tunnel IDs nobody set up and pings of our address, each
+  // from a source of its own: every peer bucket has room, the worker's not.
+  for (uint32_t i = 0; i < 10; ++i) in.push_back(control_message(static_cast<uint16_t>(0x100 + i), 6, ipv4(203, 0, 113, 1) + i));
+  for (uint32_t i = 0; i < 10; ++i) {
+    Bytes ping = cat(ethernet(kOurAccessMac, kLacMac, 0, 0x0800), ipv4_header(ipv4(203, 0, 114, 1) + i, kOurAddr, 1, 64, 28));
+    append(ping, Bytes{8, 0, 0xf7, 0xff, 0, 0, 0, 0});  // ICMP echo request
+    in.push_back(ping);
+  }
+  inject(access_.rx, in);
+  w.attach();
+  w.poll();
+  w.detach();
+  EXPECT_EQ(take(rings_.to_control_high).size(), 6u);
+  EXPECT_EQ(take(rings_.to_control).size(), 4u);
+  EXPECT_EQ(w.counters().dropped(Drop::kPolicedControlWorker), 4u);
+  EXPECT_EQ(w.counters().dropped(Drop::kPolicedOtherWorker), 6u);
+  EXPECT_EQ(w.counters().dropped(Drop::kPolicedControl) + w.counters().dropped(Drop::kPolicedOther), 0u);
+  expect_accounted(w.counters());
+}
+
+TEST_F(WorkerTest, ControlAndOtherClassesArePolicedPerPeer) {
+  constexpr uint32_t kOtherLac = ipv4(198, 51, 100, 99);
+  WorkerConfig c = config(1024);
+  c.police.control = {1, 4};
+  c.police.other = {1, 3};
+  Worker w(c);
+  const Bytes ipcp = data(0x8021, {0x01, 0x01, 0x00, 0x04});
+  std::vector<Bytes> in;
+  for (uint16_t i = 0; i < 8; ++i) in.push_back(hello(kLacAddr, i));
+  for (uint16_t i = 0; i < 3; ++i) in.push_back(hello(kOtherLac, i));
+  for (uint16_t i = 0; i < 5; ++i) in.push_back(ipcp);
+  inject(access_.rx, in);
+  w.attach();
+  w.poll();
+  w.detach();
+  EXPECT_EQ(take(rings_.to_control_high),
+            (std::vector<Bytes>{hello(kLacAddr, 0), hello(kLacAddr, 1), hello(kLacAddr, 2), hello(kLacAddr, 3),
+                                hello(kOtherLac, 0), hello(kOtherLac, 1), hello(kOtherLac, 2)}))
+      << "the other peer has a bucket of its own";
+  EXPECT_EQ(take(rings_.to_control), std::vector<Bytes>(3, ipcp));
+  EXPECT_EQ(w.counters().dropped(Drop::kPolicedControl), 4u);
+  EXPECT_EQ(w.counters().dropped(Drop::kPolicedOther), 2u);
+  expect_accounted(w.counters());
+}
+
+TEST_F(WorkerTest, PuntClassesSortArpLcpPriorityDataAndTheRest) {
+  uint32_t peer = 0;
+  auto cls = [&](const Bytes& frame) {
+    rte_mbuf* m = to_mbuf(frame);
+    EXPECT_NE(m, nullptr);
+    const PuntClass k = punt_class(m, peer);
+    rte_pktmbuf_free(m);
+    return k;
+  };
+  auto arp = [](uint16_t op) {
+    Bytes b = ethernet({0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, kRouterMac, 0, 0x0806);
+    put16(b, 1);
+    put16(b, 0x0800);
+    b.push_back(6);
+    b.push_back(4);
+    put16(b, op);
+    append(b, Bytes(6, 0x02));
+    put32(b, ipv4(198, 51, 100, 254));
+    append(b, Bytes(6, 0));
+    put32(b, kOurAddr);
+    return b;
+  };
+  EXPECT_EQ(cls(arp(2)), PuntClass::kControl);
+  EXPECT_EQ(peer, rte_cpu_to_be_32(ipv4(198, 51, 100, 254)));
+  EXPECT_EQ(cls(arp(1)), PuntClass::kOther);
+  EXPECT_EQ(cls(sccrq()), PuntClass::kSccrq);
+  EXPECT_EQ(peer, rte_cpu_to_be_32(kLacAddr));
+  EXPECT_EQ(cls(hello()), PuntClass::kControl);
+  EXPECT_EQ(cls(data(0xC021, {0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4})), PuntClass::kControl);
+  EXPECT_EQ(cls(data(0x8021, {0x01, 0x01, 0x00, 0x04})), PuntClass::kOther);
+  EXPECT_EQ(cls(data(0xC223, {0x01, 0x01, 0x00, 0x04})), PuntClass::kOther);  // CHAP
+  L2tpOptions o;
+  o.address_control = false;  // ACFC
+  o.sequence = true;
+  o.offset = true;
+  o.offset_size = 3;
+  EXPECT_EQ(cls(upstream(l2tp_ppp(0x4d2a, 0xb7e1, o, 0xC021, {0x09, 0x01, 0x00, 0x04}))), PuntClass::kControl);
+  EXPECT_EQ(cls(upstream(l2tp_ppp(0x4d2a, 0xb7e1, o, 0x8021, {0x01, 0x01, 0x00, 0x04}))), PuntClass::kOther);
+  Bytes priority = l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0057, {0x60});
+  priority[0] |= 0x01;  // P (RFC 2661 3.1)
+  EXPECT_EQ(cls(upstream(priority)), PuntClass::kControl);
+  EXPECT_EQ(cls(upstream(Bytes{0xC8, 0x02})), PuntClass::kOther) << "too short to tell";
+}
+
+TEST_F(WorkerTest, FloodOfSccrqsUnknownSessionsAndMalformedPacketsIsCountedWhileTheSessionForwards) {
+  WorkerConfig c = config(1024);
+  c.police.sccrq_worker = {100, 64};
+  Worker w(c);
+  std::mt19937 rng(11);
+  const Bytes up_ip = inner_ipv4(kSubscriber, kInternetHost, 64);
+  Bytes bad_version = data(0x0021, up_ip);
+  bad_version[14 + 20 + 8 + 1] = 0x03;  // L2TPv3 header on 1701
+  Bytes truncated = data(0x0021, up_ip);
+  truncated.resize(14 + 20 + 8 + 3);  // the IPv4 and UDP lengths say more
+  constexpr unsigned kRounds = 40;
+  uint64_t sccrqs = 0, unknown = 0, malformed = 0, hellos = 0, fast = 0;
+  w.attach();
+  for (unsigned round = 0; round < kRounds; ++round) {
+    std::vector<Bytes> in;
+    in.push_back(hello(kLacAddr, static_cast<uint16_t>(round)));
+    ++hellos;
+    for (unsigned k = 0; k < 31; ++k) {
+      switch (k % 6) {
+        case 0: case 1:
+          in.push_back(sccrq(ipv4(10, 0, 0, 0) + (rng() & 0xFFFFFF)));
+          ++sccrqs;
+          break;
+        case 2:
+          in.push_back(data(0x0021, up_ip, static_cast<uint16_t>(0x100 + (rng() & 0xFF))));
+          ++unknown;
+          break;
+        case 3: in.push_back(bad_version); ++malformed; break;
+        case 4: in.push_back(truncated); ++malformed; break;
+        case 5: in.push_back(data(0x0021, up_ip)); ++fast; break;
+      }
+    }
+    inject(access_.rx, in);
+    w.poll();
+  }
+  w.flush();
+  w.detach();
+  const WorkerCounters& wc = w.counters();
+  EXPECT_EQ(wc.rx_access, kRounds * 32u);
+  expect_accounted(wc);
+  EXPECT_EQ(take(rings_.to_control_high).size(), hellos) << "every Hello went up";
+  EXPECT_EQ(take(core_.tx).size(), fast);
+  EXPECT_EQ(wc.decap, fast) << "the session kept forwarding";
+  EXPECT_EQ(wc.dropped(Drop::kUnknownSession), unknown);
+  EXPECT_EQ(wc.dropped(Drop::kL2tpVersion), malformed / 2);
+  const uint64_t sccrqs_up = take(rings_.to_control).size();
+  const uint64_t policed = wc.dropped(Drop::kPolicedSccrq) + wc.dropped(Drop::kPolicedSccrqWorker);
+  EXPECT_EQ(sccrqs_up + policed, sccrqs);
+  EXPECT_EQ(wc.dropped(Drop::kControlRingFull), 0u);
+  EXPECT_EQ(wc.dropped_total() - policed - unknown, malformed) << "each malformed packet has its own reason";
+  EXPECT_GE(sccrqs_up, 64u);
+  EXPECT_LT(sccrqs_up, sccrqs) << "the worker cap held";
+}
+
 // RFC 2661 5.4 on the worker: upstream data with S set leaves in Ns order,
 // whichever way classify sends it (core port or control ring).
 class SequencedWorkerTest : public WorkerTest {
@@ -477,12 +715,13 @@ TEST_F(SequencedWorkerTest, PuntedLcpFrameConsumesItsNsAndKeepsItsPlace) {
   w.attach();
   // The LCP frame (Ns 2) waits for Ns 1 like any data message.
   EXPECT_EQ(step(w, {seq_ip(0), lcp(2)}), routed({0}));
-  EXPECT_TRUE(take(rings_.to_control).empty());
+  EXPECT_TRUE(take(rings_.to_control_high).empty());
   EXPECT_EQ(step(w, {seq_ip(1)}), routed({1}));
-  EXPECT_EQ(take(rings_.to_control), std::vector<Bytes>{lcp(2)});
+  // LCP goes up on the high ring (dataplane/police.hpp).
+  EXPECT_EQ(take(rings_.to_control_high), std::vector<Bytes>{lcp(2)});
   // In order, it goes straight to the control ring, and Ns 4 follows it.
   EXPECT_EQ(step(w, {lcp(3), seq_ip(4)}), routed({4}));
-  EXPECT_EQ(take(rings_.to_control), std::vector<Bytes>{lcp(3)});
+  EXPECT_EQ(take(rings_.to_control_high), std::vector<Bytes>{lcp(3)});
   w.detach();
   EXPECT_EQ(w.counters().to_control, 2u);
   EXPECT_EQ(w.counters().dropped_total(), 0u);
@@ -505,7 +744,8 @@ TEST_F(SequencedWorkerTest, RepublishedSessionKeepsItsExpectedNs) {
   Worker w(holding_config());
   w.attach();
   EXPECT_TRUE(step(w, {lcp(0), seq_ip(1)}).empty());
-  EXPECT_EQ(take(rings_.to_control), (std::vector<Bytes>{lcp(0), seq_ip(1)}));
+  EXPECT_EQ(take(rings_.to_control_high), std::vector<Bytes>{lcp(0)});
+  EXPECT_EQ(take(rings_.to_control), std::vector<Bytes>{seq_ip(1)});
   ASSERT_TRUE(table_->publish(entry()));  // IPCP up
   EXPECT_EQ(step(w, {seq_ip(3), seq_ip(2), seq_ip(1)}), routed({2, 3}));
   w.detach();
@@ -578,7 +818,7 @@ TEST_F(SequencedWorkerTest, ChurningSequencedSessionsWhilePacketsWaitLosesNoMbuf
     std::vector<uint16_t> next_ns(kSessions, 0);
     std::vector<bool> published(kSessions, true);
     auto drain = [&] {
-      for (rte_ring* r : {access_.tx, core_.tx, rings_.to_control}) {
+      for (rte_ring* r : {access_.tx, core_.tx, rings_.to_control, rings_.to_control_high}) {
         void* m;
         while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
       }

@@ -57,36 +57,11 @@ trap 'exit 143' TERM INT
 
 FA=fa$$ FB=fb$$ FC=fc$$ FD=fd$$
 PREFIX=l2tpfp$$  # the EAL's runtime folder, where dpdk-telemetry.py finds our socket
-{
-  ip netns add "$NS_A" && ip netns add "$NS_B" && ip netns add "$NS_C" &&
-    ip link add "$FA" type veth peer name "$FB" && ip link add "$FC" type veth peer name "$FD" &&
-    ip link set "$FA" netns "$NS_A" && ip link set "$FB" netns "$NS_B" &&
-    ip link set "$FC" netns "$NS_B" && ip link set "$FD" netns "$NS_C" &&
-    ip -n "$NS_A" addr add 192.0.2.1/24 dev "$FA" && ip -n "$NS_C" addr add 198.51.100.254/24 dev "$FD" &&
-    for ns_dev in "$NS_A:$FA" "$NS_B:$FB" "$NS_B:$FC" "$NS_C:$FD"; do
-      ip -n "${ns_dev%%:*}" link set "${ns_dev#*:}" up || exit 1
-      # The kernel would hand AF_PACKET frames with partial checksums
-      # (checksum offload) or 64 KB super-frames (segmentation offload).
-      ip netns exec "${ns_dev%%:*}" ethtool -K "${ns_dev#*:}" rx off tx off tso off gso off gro off >/dev/null 2>&1
-    done &&
-    ip -n "$NS_A" link set lo up && ip -n "$NS_B" link set lo up && ip -n "$NS_C" link set lo up &&
-    ip -n "$NS_C" route add 10.9.0.0/24 via 198.51.100.1
-} || skip_all "cannot create network namespaces and veth pairs here"
+fastpath_netns "$NS_A" "$NS_B" "$NS_C" "$FA" "$FB" "$FC" "$FD" ||
+  skip_all "cannot create network namespaces and veth pairs here"
 mkdir -p /var/run/xl2tpd
 
-printf 'noauth\nlogfile %s/lac-ppp.log\n' "$W" >"$W/lac.options"
-printf 'noauth\nlogfile %s/lns-ppp.log\n' "$W" >"$W/lns.options"
-cat >"$W/lac.conf" <<EOF
-[global]
-port = 1701
-
-[lac test]
-lns = 192.0.2.2
-hostname = lac
-autodial = yes
-redial = no
-pppoptfile = $W/lac.options
-EOF
+fastpath_lac "$W"
 cat >"$W/lns.conf" <<EOF
 [global]
 port = 1701

@@ -89,3 +89,44 @@ netns_kill() {
     for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
   done
 }
+
+# fastpath_netns NS_A NS_B NS_C A B C D: the fast-path scripts' three
+# namespaces: NS_A (the LAC, 192.0.2.1/24 on A) -- B and C in NS_B (our
+# daemon's DPDK ports, no addresses: the kernel must not own them) -- D in
+# NS_C (the core host, 198.51.100.254/24, routing 10.9.0.0/24 back via
+# 198.51.100.1). Checksum and segmentation offloads off everywhere: the
+# kernel would hand AF_PACKET partial checksums or 64 KB super-frames.
+# False when any step fails.
+fastpath_netns() {
+  local a=$1 b=$2 c=$3 ns_dev
+  ip netns add "$a" && ip netns add "$b" && ip netns add "$c" &&
+    ip link add "$4" type veth peer name "$5" && ip link add "$6" type veth peer name "$7" &&
+    ip link set "$4" netns "$a" && ip link set "$5" netns "$b" &&
+    ip link set "$6" netns "$b" && ip link set "$7" netns "$c" &&
+    ip -n "$a" addr add 192.0.2.1/24 dev "$4" && ip -n "$c" addr add 198.51.100.254/24 dev "$7" || return 1
+  for ns_dev in "$a:$4" "$b:$5" "$b:$6" "$c:$7"; do
+    ip -n "${ns_dev%%:*}" link set "${ns_dev#*:}" up || return 1
+    ip netns exec "${ns_dev%%:*}" ethtool -K "${ns_dev#*:}" rx off tx off tso off gso off gro off >/dev/null 2>&1
+  done
+  ip -n "$a" link set lo up && ip -n "$b" link set lo up && ip -n "$c" link set lo up &&
+    ip -n "$c" route add 10.9.0.0/24 via 198.51.100.1
+}
+
+# fastpath_lac W: $W/lac.conf, an xl2tpd LAC dialling 192.0.2.2 at once,
+# and the pppd option files $W/lac.options and $W/lns.options (logs in
+# $W/lac-ppp.log and $W/lns-ppp.log).
+fastpath_lac() {
+  printf 'noauth\nlogfile %s/lac-ppp.log\n' "$1" >"$1/lac.options"
+  printf 'noauth\nlogfile %s/lns-ppp.log\n' "$1" >"$1/lns.options"
+  cat >"$1/lac.conf" <<CONF
+[global]
+port = 1701
+
+[lac test]
+lns = 192.0.2.2
+hostname = lac
+autodial = yes
+redial = no
+pppoptfile = $1/lac.options
+CONF
+}
