@@ -93,35 +93,10 @@ fi
 HP_MOUNTED=1
 
 GA=ga$$ GB=gb$$ GC=gc$$ GD=gd$$
-{
-  ip netns add "$NS_A" && ip netns add "$NS_B" && ip netns add "$NS_C" &&
-    ip link add "$GA" type veth peer name "$GB" && ip link add "$GC" type veth peer name "$GD" &&
-    ip link set "$GA" netns "$NS_A" && ip link set "$GB" netns "$NS_B" &&
-    ip link set "$GC" netns "$NS_B" && ip link set "$GD" netns "$NS_C" &&
-    ip -n "$NS_A" addr add 192.0.2.1/24 dev "$GA" && ip -n "$NS_C" addr add 198.51.100.254/24 dev "$GD" &&
-    for ns_dev in "$NS_A:$GA" "$NS_B:$GB" "$NS_B:$GC" "$NS_C:$GD"; do
-      ip -n "${ns_dev%%:*}" link set "${ns_dev#*:}" up || exit 1
-      # No partial checksums or super-frames on AF_PACKET (as fastpath_ping.sh).
-      ip netns exec "${ns_dev%%:*}" ethtool -K "${ns_dev#*:}" rx off tx off tso off gso off gro off >/dev/null 2>&1
-    done &&
-    ip -n "$NS_A" link set lo up && ip -n "$NS_B" link set lo up && ip -n "$NS_C" link set lo up &&
-    ip -n "$NS_C" route add 10.9.0.0/24 via 198.51.100.1
-} || skip_all "cannot create network namespaces and veth pairs here"
+fastpath_netns "$NS_A" "$NS_B" "$NS_C" "$GA" "$GB" "$GC" "$GD" ||
+  skip_all "cannot create network namespaces and veth pairs here"
 mkdir -p /var/run/xl2tpd
-
-printf 'noauth\nlogfile %s/lac-ppp.log\n' "$W" >"$W/lac.options"
-printf 'noauth\nlogfile %s/lns-ppp.log\n' "$W" >"$W/lns.options"
-cat >"$W/lac.conf" <<EOF
-[global]
-port = 1701
-
-[lac test]
-lns = 192.0.2.2
-hostname = lac
-autodial = yes
-redial = no
-pppoptfile = $W/lac.options
-EOF
+fastpath_lac "$W"  # lac.conf, lac.options and lns.options, as fastpath_ping.sh's
 # Hugepages on our mount, the shared configuration on (no --no-shconf),
 # and capture = yes: the daemon refuses to start rather than run without
 # the capture server.
