@@ -316,6 +316,9 @@ void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
     for (uint16_t i = 0; i < nf; ++i) {
       Drop why = Drop::kNoSubscriber;
       const Session* s = sessions[i];
+      // The lookup leaves this check to us (the address may only share its
+      // low 16 bits with the session's).
+      if (s != nullptr && s->subscriber_addr != down[i].dst) s = nullptr;
       if (s == nullptr && config_.core_addr != 0 && down[i].dst == config_.core_addr) {
         control[nc++] = fast[i];  // for the box itself (ping)
         continue;
