@@ -81,9 +81,9 @@ class Session {
   // Data-message sequencing of what the control thread carries, RFC 2661
   // 5.4 (next_ns only in socket mode: with a data plane the session's owner
   // worker numbers every data message, DatagramIo::sequences_data()): sequenced for the call's whole life when
-  // the LAC sent Sequencing Required; otherwise we follow the peer, who
-  // sequences by setting S (a LAC follows the LNS's S bit; our LNS never
-  // starts it). Nr in data messages is reserved and ignored.
+  // the LAC sent Sequencing Required; otherwise the LNS decides (ours never
+  // starts it), a LAC follows the S bit of the LNS's data, and a LAC's S bit
+  // never switches an LNS on. Nr in data messages is reserved and ignored.
   struct DataSequence {
     bool peer_sequences = false;  // the peer's data carried S
     uint16_t next_ns = 0;         // Ns of our next sequenced data message
@@ -91,7 +91,10 @@ class Session {
     uint16_t expected_ns = 0;     // the peer's next Ns
   };
   DataSequence& data_sequence() { return data_seq_; }
-  bool sends_sequenced_data() const { return info_.sequencing_required || data_seq_.peer_sequences; }
+  // RFC 2661 5.4: the LAC's Sequencing Required, or (a LAC) the LNS's S.
+  bool sends_sequenced_data() const {
+    return info_.sequencing_required || (role_ == Role::kLac && data_seq_.peer_sequences);
+  }
 
  private:
   void send(wire::ControlMessage&& m, TimePoint now);

@@ -161,66 +161,74 @@ TEST(Engine, ACallPlacedFromOutsideLeavesAtTheRescheduleNotWithTheNextEvent) {
   EXPECT_EQ(h->header_len < p.io_a.sent.back().size(), true);  // not a ZLB: the ICRQ
 }
 
-TEST(Engine, SocketModeDataFollowsThePeersSequencingAndDropsStaleNs) {
+TEST(Engine, SocketModeDataSequencingFollowsTheLnsAndDropsStaleNs) {
   Pair p;
   Tunnel* t = p.a.open_tunnel(kA, kB, {}, p.now());
   ASSERT_TRUE(p.run_until([&] { return p.rec_b.tunnels_up == 1; }, 10s));
   t->place_call("", p.now());
   ASSERT_TRUE(p.run_until([&] { return p.rec_a.sessions_up == 1 && p.rec_b.sessions_up == 1; }, 10s));
   Session& lns = session_of(p.b, p.rec_b.last_session);
+  Session& lac = session_of(p.a, p.rec_a.last_session);
   const std::vector<uint8_t> lcp = {0xff, 0x03, 0xc0, 0x21, 0x09, 0x01, 0x00, 0x04};
-  // Unsequenced until the peer sequences (RFC 2661 5.4: our LNS never starts it).
-  ASSERT_TRUE(p.b.send_ppp(lns, lcp, p.now()));
-  EXPECT_FALSE(l2tp::wire::decode_header(p.io_b.sent.back())->has_sequence);
-  // The LAC's data with S and Ns 5, 3 (late: dropped), 6.
-  auto data = [&](uint16_t ns) {
+  // Data with S and the given Ns, as the peer of `to` sends it.
+  auto data = [&](Engine& engine, const Session& to, DatagramMeta meta, uint16_t ns) {
     l2tp::wire::Header h;
-    h.tunnel_id = lns.tunnel().local_id();
-    h.session_id = lns.local_id();
+    h.tunnel_id = to.tunnel().local_id();
+    h.session_id = to.local_id();
     h.has_sequence = true;
     h.ns = ns;
     std::vector<uint8_t> d(l2tp::wire::encoded_header_size(h) + lcp.size());
     EXPECT_TRUE(l2tp::wire::encode_header(h, lcp.size(), d));
     std::copy(lcp.begin(), lcp.end(), d.end() - static_cast<ptrdiff_t>(lcp.size()));
-    p.b.on_datagram({kB, kA}, d, p.now());
+    engine.on_datagram(meta, d, p.now());
   };
+  // The LAC's data with S and Ns 5, 3 (late: dropped), 6.
   const size_t before = p.rec_b.frames.size();
-  data(5);
-  data(3);
-  data(6);
+  data(p.b, lns, {kB, kA}, 5);
+  data(p.b, lns, {kB, kA}, 3);
+  data(p.b, lns, {kB, kA}, 6);
   EXPECT_EQ(p.rec_b.frames.size(), before + 2);
   EXPECT_EQ(p.b.counters().data_stale, 1u);
-  // From now on our data carries Ns, from 0.
+  // RFC 2661 5.4: without Sequencing Required the LNS decides; a LAC's S
+  // bit never switches it on, so our LNS's data stays unsequenced.
   ASSERT_TRUE(p.b.send_ppp(lns, lcp, p.now()));
-  auto h0 = l2tp::wire::decode_header(p.io_b.sent.back());
+  EXPECT_FALSE(l2tp::wire::decode_header(p.io_b.sent.back())->has_sequence);
+  EXPECT_FALSE(lns.sends_sequenced_data());
+  // A LAC follows the S bit of what it receives: unsequenced until the
+  // LNS's data carries S, then Ns from 0.
+  ASSERT_TRUE(p.a.send_ppp(lac, lcp, p.now()));
+  EXPECT_FALSE(l2tp::wire::decode_header(p.io_a.sent.back())->has_sequence);
+  data(p.a, lac, {kA, kB}, 0);
+  ASSERT_TRUE(p.a.send_ppp(lac, lcp, p.now()));
+  auto h0 = l2tp::wire::decode_header(p.io_a.sent.back());
   ASSERT_TRUE(h0);
   EXPECT_TRUE(h0->has_sequence);
   EXPECT_EQ(h0->ns, 0);
-  ASSERT_TRUE(p.b.send_ppp(lns, lcp, p.now()));
-  EXPECT_EQ(l2tp::wire::decode_header(p.io_b.sent.back())->ns, 1);
+  ASSERT_TRUE(p.a.send_ppp(lac, lcp, p.now()));
+  EXPECT_EQ(l2tp::wire::decode_header(p.io_a.sent.back())->ns, 1);
 }
 
 TEST(Engine, WithADataPlaneDataIsTaggedWithItsSessionAndNsIsLeftToTheOwnerWorker) {
   Pair p;
-  p.io_b.sequences = true;
+  p.io_a.sequences = true;
   Tunnel* t = p.a.open_tunnel(kA, kB, {}, p.now());
   ASSERT_TRUE(p.run_until([&] { return p.rec_b.tunnels_up == 1; }, 10s));
   t->place_call("", p.now());
   ASSERT_TRUE(p.run_until([&] { return p.rec_a.sessions_up == 1 && p.rec_b.sessions_up == 1; }, 10s));
-  for (const DatagramMeta& m : p.io_b.metas) EXPECT_EQ(m.session, 0) << "control messages name no session";
-  Session& lns = session_of(p.b, p.rec_b.last_session);
-  lns.data_sequence().peer_sequences = true;  // sequenced (RFC 2661 5.4)
+  for (const DatagramMeta& m : p.io_a.metas) EXPECT_EQ(m.session, 0) << "control messages name no session";
+  Session& lac = session_of(p.a, p.rec_a.last_session);
+  lac.data_sequence().peer_sequences = true;  // the LNS sequences: a LAC follows (RFC 2661 5.4)
   const std::vector<uint8_t> lcp = {0xff, 0x03, 0xc0, 0x21, 0x09, 0x01, 0x00, 0x04};
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(p.b.send_ppp(lns, lcp, p.now()));
-    const auto h = l2tp::wire::decode_header(p.io_b.sent.back());
+    ASSERT_TRUE(p.a.send_ppp(lac, lcp, p.now()));
+    const auto h = l2tp::wire::decode_header(p.io_a.sent.back());
     ASSERT_TRUE(h);
     EXPECT_FALSE(h->control);
     EXPECT_TRUE(h->has_sequence) << "S set: the worker fills Ns in";
     EXPECT_EQ(h->ns, 0);
-    EXPECT_EQ(p.io_b.metas.back().session, lns.local_id());
+    EXPECT_EQ(p.io_a.metas.back().session, lac.local_id());
   }
-  EXPECT_EQ(lns.data_sequence().next_ns, 0) << "the control thread keeps no second counter";
+  EXPECT_EQ(lac.data_sequence().next_ns, 0) << "the control thread keeps no second counter";
 }
 
 TEST(Engine, RetransmittedSccrqReachesTheSameTunnel) {
