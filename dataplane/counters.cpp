@@ -35,6 +35,8 @@ const char* drop_name(Drop drop) {
     case Drop::kPolicedOther: return "policed_other";
     case Drop::kPolicedControlWorker: return "policed_control_worker";
     case Drop::kPolicedOtherWorker: return "policed_other_worker";
+    case Drop::kPolicedStray: return "policed_stray";
+    case Drop::kPolicedStrayWorker: return "policed_stray_worker";
     case Drop::kCount: break;
   }
   return "?";

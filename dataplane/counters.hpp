@@ -44,6 +44,8 @@ enum class Drop : uint8_t {
   kPolicedOther,     // other punted traffic over its peer's rate
   kPolicedControlWorker,  // punted control/LCP/ARP reply over the worker's cap (all peers)
   kPolicedOtherWorker,    // other punted traffic over the worker's cap (all peers)
+  kPolicedStray,     // punted control for a tunnel not live or not its sender's, over its peer's rate
+  kPolicedStrayWorker,  // ... over the worker's cap (all peers)
   kCount
 };
 inline constexpr size_t kDropCount = static_cast<size_t>(Drop::kCount);
