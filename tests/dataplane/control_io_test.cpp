@@ -433,7 +433,7 @@ TEST(DataPlaneConfigParse, PoliceLimitsMustBePositiveAndBounded) {
   EXPECT_TRUE(has("\"police control burst\": \"2000000\": packets, 1 to 1000000"));
   EXPECT_TRUE(has("\"police other rate\": \"fast\""));
   EXPECT_TRUE(has("\"police stray worker burst\": \"0\": packets, 1 to 1000000"));
-  EXPECT_EQ(r.errors.size(), 3u);
+  EXPECT_EQ(r.errors.size(), 4u);
 }
 
 TEST(DataPlaneConfigParse, ErrorsNameKeyAndValueAndAllAreReported) {
