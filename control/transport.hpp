@@ -170,6 +170,6 @@ class Transport {
 };
 
 // Sequence number order modulo 2^16 (5.8): a precedes b.
-inline bool seq_before(uint16_t a, uint16_t b) { return static_cast<int16_t>(a - b) < 0; }
+using wire::seq_before;
 
 }  // namespace l2tp::control

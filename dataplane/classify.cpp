@@ -76,7 +76,8 @@ Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t
   uint16_t ether_type = 0;
   const uint16_t l2 = parse_l2(p, seg_len, ether_type);
   if (l2 == 0) return drop = Drop::kRunt, Verdict::kDrop;
-  if (ether_type == RTE_ETHER_TYPE_ARP) return Verdict::kControl;  // neighbours are control's
+  // neighbours are control's
+  if (ether_type == RTE_ETHER_TYPE_ARP) return out.sequenced = false, Verdict::kControl;
   if (ether_type != RTE_ETHER_TYPE_IPV4) return drop = Drop::kNotIpv4, Verdict::kDrop;
 
   const uint8_t* ip = p + l2;
@@ -112,13 +113,15 @@ Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t
   // shares the port); control messages go to the control thread whole, to
   // be validated there.
   if ((flags & wire::kVersionMask) != wire::kVersion2) return drop = Drop::kL2tpVersion, Verdict::kDrop;
-  if (flags & wire::kFlagType) return Verdict::kControl;
+  if (flags & wire::kFlagType) return out.sequenced = false, Verdict::kControl;
 
   // What every data message must agree on, however it was parsed.
   uint16_t tunnel_id, session_id;
   uint32_t message_len;  // the L2TP message: header, PPP and padding-free payload
   uint32_t inner_at;     // the PPP information field, from the frame start
   bool ipv4 = true;      // PPP protocol IPv4
+  bool sequenced = false;  // the fixed shapes have no S bit
+  uint16_t ns = 0;
   if (const uint32_t fixed = fixed_data_header(l2tp, flags, readable, datagram_len); fixed != 0) {
     tunnel_id = load16(l2tp + fixed - 4);
     session_id = load16(l2tp + fixed - 2);
@@ -133,6 +136,8 @@ Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t
     tunnel_id = h.tunnel_id;
     session_id = h.session_id;
     message_len = h.message_len;
+    sequenced = h.has_sequence;  // RFC 2661 5.4: Nr is ignored in data
+    ns = h.ns;
     // RFC 2661 5.2 carries PPP without HDLC framing: FF 03 may be there or
     // not, and the protocol may be one octet (PFC, RFC 1661 6.5).
     auto ppp = wire::parse_ppp(std::span<const uint8_t>(l2tp + h.header_len, h.message_len - h.header_len));
@@ -155,8 +160,10 @@ Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t
     return drop = Drop::kUnknownSession, Verdict::kDrop;
 
   if (inner_at == 0) return drop = Drop::kPppHeader, Verdict::kDrop;
-  if (!ipv4 || !s->in_fast_path()) return Verdict::kControl;
   out.session = s;
+  out.sequenced = sequenced;
+  out.ns = ns;
+  if (!ipv4 || !s->in_fast_path()) return Verdict::kControl;
   if (s->owner_worker != worker) return Verdict::kHandoff;
 
   out.inner_offset = static_cast<uint16_t>(inner_at);

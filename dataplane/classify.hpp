@@ -23,11 +23,14 @@ enum class Verdict : uint8_t {
              // frame, unchanged, to out.session->owner_worker (handoff.hpp)
 };
 
-// Where the subscriber's IPv4 packet starts in an upstream frame.
+// Where the subscriber's IPv4 packet starts in an upstream frame, and its
+// place in the session's sequence (RFC 2661 5.4).
 struct UpstreamPacket {
   const Session* session = nullptr;
   uint16_t inner_offset = 0;  // from the start of the frame
   uint16_t inner_len = 0;     // PPP information bytes (Length or UDP bounded)
+  uint16_t ns = 0;            // Ns, when sequenced
+  bool sequenced = false;     // the S bit was set
 };
 
 // Access side: Ethernet [+802.1Q] / IPv4 / UDP / L2TP / PPP.
@@ -35,7 +38,9 @@ struct UpstreamPacket {
 // - Data for a session we know and own, PPP protocol IPv4, session in the
 //   fast path: kFast with `out` filled.
 // - Data with any other PPP protocol (LCP, IPCP, PAP, CHAP, CCP, IPv6...)
-//   or for a known session not in the fast path: kControl.
+//   or for a known session not in the fast path: kControl, with `out`'s
+//   session, sequenced and ns filled (the punted frame consumes an Ns
+//   too); any other kControl has sequenced false.
 // - Anything malformed, or data for an unknown tunnel/session/peer: kDrop
 //   with `drop` set.
 // worker is the caller's worker ID: fast-path data of a session another

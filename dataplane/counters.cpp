@@ -35,6 +35,8 @@ const char* drop_name(Drop drop) {
     case Drop::kPolicedOther: return "policed_other";
     case Drop::kPolicedControlWorker: return "policed_control_worker";
     case Drop::kPolicedOtherWorker: return "policed_other_worker";
+    case Drop::kSeqStale: return "seq_stale";
+    case Drop::kReorderFlushed: return "reorder_flushed";
     case Drop::kPolicedStray: return "policed_stray";
     case Drop::kPolicedStrayWorker: return "policed_stray_worker";
     case Drop::kCount: break;
@@ -67,6 +69,9 @@ WorkerCounters& WorkerCounters::operator+=(const WorkerCounters& other) {
   mss_clamped += other.mss_clamped;
   outer_fragments += other.outer_fragments;
   reassembled += other.reassembled;
+  reordered += other.reordered;
+  reorder_gaps += other.reorder_gaps;
+  reorder_no_context += other.reorder_no_context;
   for (size_t i = 0; i < kDropCount; ++i) drops[i] += other.drops[i];
   return *this;
 }

@@ -44,6 +44,8 @@ enum class Drop : uint8_t {
   kPolicedOther,     // other punted traffic over its peer's rate
   kPolicedControlWorker,  // punted control/LCP/ARP reply over the worker's cap (all peers)
   kPolicedOtherWorker,    // other punted traffic over the worker's cap (all peers)
+  kSeqStale,         // RFC 2661 5.4: sequenced data behind the expected Ns (late or duplicated)
+  kReorderFlushed,   // held for reordering, then its session was withdrawn or the worker stopped
   kPolicedStray,     // punted control for a tunnel not live or not its sender's, over its peer's rate
   kPolicedStrayWorker,  // ... over the worker's cap (all peers)
   kCount
@@ -71,6 +73,9 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
   uint64_t mss_clamped = 0;        // TCP SYNs whose MSS was lowered, both ways
   uint64_t outer_fragments = 0;  // outer IPv4 fragments taken into reassembly
   uint64_t reassembled = 0;   // outer datagrams they completed
+  uint64_t reordered = 0;           // sequenced data delivered after waiting for a predecessor
+  uint64_t reorder_gaps = 0;        // sequence gaps given up (timeout, window overrun, no context)
+  uint64_t reorder_no_context = 0;  // early packets delivered at once: the reorder pool was empty
   std::array<uint64_t, kDropCount> drops{};
 
   void count(Drop drop) { ++drops[static_cast<size_t>(drop)]; }

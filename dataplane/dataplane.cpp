@@ -223,6 +223,9 @@ DataPlane::DataPlane(const DataPlaneConfig& config) : config_(config) {
       wc.mtu.linearize_fragments = !access_multi_seg_;
       wc.mtu.icmp_per_second = config_.icmp_rate;
       wc.reassembly = {config_.reassembly, config_.reassembly_flows, config_.reassembly_timeout_ms};
+      wc.reorder.window = static_cast<uint16_t>(config_.reorder_window);
+      wc.reorder.timeout_us = config_.reorder_timeout_ms * 1000;
+      wc.reorder.contexts = config_.reorder_sessions;
       workers_.push_back(std::make_unique<Worker>(wc));
     }
     io_ = std::make_unique<ControlIo>(config_, pool_, std::move(io_rings), access_mac_, core_mac_);
@@ -369,6 +372,8 @@ std::vector<std::string> DataPlane::report() const {
             "), fragmented " + n(c.fragmented) + " into " + n(c.fragments) + ", MSS clamped " +
             n(c.mss_clamped);
     line += ", outer fragments " + n(c.outer_fragments) + " reassembled " + n(c.reassembled);
+    line += ", reordered " + n(c.reordered) + ", sequence gaps " + n(c.reorder_gaps) + ", reorder pool empty " +
+            n(c.reorder_no_context);
     lines.push_back(std::move(line));
   }
   const WorkerCounters t = totals();

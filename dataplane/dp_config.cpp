@@ -1,5 +1,6 @@
 #include "dataplane/dp_config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 
@@ -84,6 +85,7 @@ DataPlaneConfigResult parse_dataplane_config(const std::map<std::string, std::st
   DataPlaneConfig c;
   c.l2tp_port = l2tp_port;
   bool have_access = false, have_core = false, have_hop = false, have_core_port = false;
+  bool have_reorder_sessions = false;
   auto bad = [&](const std::string& key, const std::string& value, const std::string& why) {
     r.errors.push_back("[dataplane] \"" + key + "\": \"" + value + "\": " + why);
   };
@@ -131,6 +133,18 @@ DataPlaneConfigResult parse_dataplane_config(const std::map<std::string, std::st
       auto n = number<uint32_t>(value, 1u << 24);
       if (!n || *n == 0) bad(key, value, "1 or more");
       else c.max_subscribers = *n;
+    } else if (key == "reorder window") {
+      auto n = number<unsigned>(value, 256);
+      if (!n) bad(key, value, "0 to 256 packets");
+      else c.reorder_window = *n;
+    } else if (key == "reorder timeout") {
+      auto n = number<unsigned>(value, 1000);
+      if (!n || *n == 0) bad(key, value, "1 to 1000 milliseconds");
+      else c.reorder_timeout_ms = *n;
+    } else if (key == "reorder sessions") {
+      auto n = number<unsigned>(value, 1024);
+      if (value != "auto" && (!n || *n == 0)) bad(key, value, "auto, or 1 to 1024 per worker");
+      else if (n) c.reorder_sessions = *n, have_reorder_sessions = true;
     } else if (key == "idle sleep") {
       auto b = boolean(value);
       if (!b) bad(key, value, "yes or no");
@@ -195,6 +209,16 @@ DataPlaneConfigResult parse_dataplane_config(const std::map<std::string, std::st
                        std::to_string(DataPlaneConfig::kFragmentsPerFlow) + " fragments * " +
                        std::to_string(c.workers) + " workers exceeds half of \"mbufs\" (" +
                        std::to_string(c.mbufs) + "): lower it or raise mbufs");
+  // Reorder buffers may park at most a quarter of the mbufs by default;
+  // an explicit size that could take half of them starves RX.
+  const unsigned parkable = c.workers * std::max(c.reorder_window, 1u);
+  if (!have_reorder_sessions) {
+    c.reorder_sessions = std::clamp(c.mbufs / (4 * parkable), 1u, 1024u);
+  } else if (uint64_t{c.reorder_sessions} * parkable > c.mbufs / 2) {
+    r.errors.push_back("[dataplane] \"reorder sessions\": " + std::to_string(c.reorder_sessions) + " x window " +
+                       std::to_string(c.reorder_window) + " x " + std::to_string(c.workers) +
+                       " workers could hold more than half of the " + std::to_string(c.mbufs) + " mbufs");
+  }
   c.eal_args.insert(c.eal_args.end(), extra_eal.begin(), extra_eal.end());
   if (c.capture == CaptureMode::kYes)
     if (auto why = capture_blocker(c.eal_args))

@@ -41,6 +41,21 @@
 //                                    workers * flows * 8 fragments must stay
 //                                    within half of mbufs
 //   reassembly timeout = 500         ms before an incomplete datagram is given up
+//   reorder window = 16              RFC 2661 5.4: sequenced data up to this many
+//                                    Ns early waits for the gap (0-256; 0: none
+//                                    waits, late data is still dropped)
+//   reorder timeout = 10             ms a gap may stay open (1-1000)
+//   reorder sessions = auto          per worker, sessions holding packets at once
+//                                    (auto: mbufs / (4 * workers * window), 1-1024)
+//
+// reorder timeout: reordering on a path (ECMP, LAG, a multi-queue NIC at
+// the LAC) is microseconds to a few ms; a gap older than that is a loss,
+// and every packet of the session waits behind it, so the timeout stays
+// far below TCP's minimum RTO (200 ms) and a lost packet costs the
+// subscriber's flows 10 ms of delay, not a retransmission timeout.
+// reorder sessions bounds the mbufs parked in reorder buffers (at most
+// sessions x window per worker): explicit values that could park half of
+// the pool are refused.
 //
 // Policing of what workers punt to the control thread (dataplane/police.hpp):
 // token buckets per peer (outer IPv4 source) and per worker, in packets per
@@ -136,6 +151,9 @@ struct DataPlaneConfig {
   // RTE_LIBRTE_IP_FRAG_MAX_FRAG; dataplane/reassembly.hpp keeps it in step).
   static constexpr uint32_t kFragmentsPerFlow = 8;
   PuntPolicy police;
+  unsigned reorder_window = 16;
+  unsigned reorder_timeout_ms = 10;
+  unsigned reorder_sessions = 64;  // per worker; the parser sizes it from the pool unless set
 
   bool on_access_subnet(uint32_t a) const { return same_subnet(a, access_addr, access_prefix); }
   bool on_core_subnet(uint32_t a) const { return same_subnet(a, core_addr, core_prefix); }

@@ -60,6 +60,12 @@ struct alignas(RTE_CACHE_LINE_SIZE) SessionState {
   uint64_t tx_packets = 0;  // encapsulated (downstream)
   uint64_t tx_bytes = 0;    // inner IPv4 bytes
   uint16_t next_ns = 0;     // RFC 2661 5.4: Ns of the next data message we send
+  // Receive sequencing (dataplane/reorder.hpp): the Ns expected next once
+  // the peer has sent one with S, and 1 + the owner's reorder context
+  // holding this session's early packets (0: none).
+  uint16_t rx_expected_ns = 0;
+  uint16_t reorder_ctx = 0;
+  bool rx_sequenced = false;
 };
 
 struct alignas(RTE_CACHE_LINE_SIZE) Session {

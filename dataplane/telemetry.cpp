@@ -41,6 +41,9 @@ void add_counters(rte_tel_data* d, const WorkerCounters& c) {
   rte_tel_data_add_dict_u64(d, "fragmented", c.fragmented);
   rte_tel_data_add_dict_u64(d, "fragments", c.fragments);
   rte_tel_data_add_dict_u64(d, "mss_clamped", c.mss_clamped);
+  rte_tel_data_add_dict_u64(d, "reordered", c.reordered);
+  rte_tel_data_add_dict_u64(d, "reorder_gaps", c.reorder_gaps);
+  rte_tel_data_add_dict_u64(d, "reorder_no_context", c.reorder_no_context);
 }
 
 void add_drops(rte_tel_data* d, const WorkerCounters& c) {

@@ -80,15 +80,23 @@ void free_control_rings(ControlRings& rings) {
   rings = ControlRings{};
 }
 
-Worker::Worker(const WorkerConfig& config)
-    : config_(config),
-      policer_(config.police, rte_get_tsc_hz(), config.police_seed ? config.police_seed : static_cast<uint32_t>(rte_rand()),
-               rte_eth_dev_socket_id(config.access_port)) {
+namespace {
+const WorkerConfig& checked(const WorkerConfig& config) {
   if (config.table == nullptr || config.rcu == nullptr || config.to_control == nullptr ||
       config.from_control == nullptr)
     throw std::runtime_error("worker: table, RCU and rings are required");
   if (config.handoff != nullptr && config.id >= config.workers)
     throw std::runtime_error("worker: ID beyond the handoff rings");
+  return config;
+}
+}  // namespace
+
+Worker::Worker(const WorkerConfig& config)
+    : config_(checked(config)),
+      reorder_(config.reorder, *config.table, config.id, counters_, rte_get_tsc_hz(),
+               rte_eth_dev_socket_id(config.access_port)),
+      policer_(config.police, rte_get_tsc_hz(), config.police_seed ? config.police_seed : static_cast<uint32_t>(rte_rand()),
+               rte_eth_dev_socket_id(config.access_port)) {
   ns_mark_ = ns_request_mark();
   int socket = rte_eth_dev_socket_id(config.access_port);
   tx_access_ = make_tx_buffer(counters_, socket);
@@ -182,7 +190,7 @@ uint32_t Worker::poll_access() {
   return n;
 }
 
-void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed) {
+void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit) {
   rte_mbuf* fast[kBurst];
   UpstreamPacket up[kBurst];
   rte_mbuf* control[kBurst];
@@ -206,6 +214,7 @@ void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed) {
   }
   for (uint16_t i = 0; i < n; ++i)
     if (const Session* s = table.by_session_id(ids[i])) rte_prefetch0(s);
+  uint64_t now = 0;
   for (uint16_t i = 0; i < n; ++i) {
     Drop why = Drop::kCount;
     Verdict verdict = classify_upstream(pkts[i], *config_.table, config_.id, up[nf], why);
@@ -215,6 +224,17 @@ void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed) {
       pkts[i] = reassembly_->take(pkts[i], rte_rdtsc(), counters_);
       if (pkts[i] == nullptr) continue;
       verdict = classify_upstream(pkts[i], *config_.table, config_.id, up[nf], why);
+    }
+    // RFC 2661 5.4: sequenced data (fast or punted) is taken in Ns order.
+    if (verdict != Verdict::kDrop && up[nf].sequenced && admit) {
+      if (now == 0) now = rte_rdtsc();
+      const Reorder::Admit a = reorder_.admit(pkts[i], *up[nf].session, up[nf].ns, now);
+      if (a == Reorder::Admit::kLater) continue;
+      if (a == Reorder::Admit::kStale) {
+        counters_.count(Drop::kSeqStale);
+        dropped[nd++] = pkts[i];
+        continue;
+      }
     }
     switch (verdict) {
       case Verdict::kFast: fast[nf++] = pkts[i]; break;
@@ -255,6 +275,13 @@ void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed) {
   hand_over(hand, owners, nh, true);
   to_control(control, nc);
   rte_pktmbuf_free_bulk(dropped, nd);
+}
+
+// What the reorder buffer let go, classified again: its session may have
+// been withdrawn or moved in or out of the fast path while it waited.
+void Worker::release_reordered() {
+  rte_mbuf* pkts[kBurst];
+  while (const uint16_t k = reorder_.take_ready(pkts, kBurst)) upstream(pkts, k, true, false);
 }
 
 uint32_t Worker::poll_core() {
@@ -430,6 +457,10 @@ void Worker::flush() {
 uint32_t Worker::poll() {
   const uint32_t n = poll_access() + poll_core() + poll_handoff() + poll_control();
   const uint64_t now = rte_rdtsc();
+  if (reorder_.busy()) {
+    reorder_.expire(now);
+    release_reordered();
+  }
   if (now - last_drain_ > drain_tsc_) {
     flush();
     last_drain_ = now;

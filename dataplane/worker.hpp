@@ -27,6 +27,7 @@
 #include "dataplane/mtu.hpp"
 #include "dataplane/reassembly.hpp"
 #include "dataplane/police.hpp"
+#include "dataplane/reorder.hpp"
 #include "dataplane/session_table.hpp"
 
 struct rte_eth_dev_tx_buffer;
@@ -85,6 +86,8 @@ struct WorkerConfig {
   // kStray).
   const TunnelTable* tunnels = nullptr;
   uint32_t police_seed = 0;  // the policer's bucket hash; 0: random (rte_rand)
+  // Receive sequencing of upstream data with S set (dataplane/reorder.hpp).
+  ReorderConfig reorder;
 };
 
 // The rings of one worker, single producer and single consumer each.
@@ -99,7 +102,8 @@ void free_control_rings(ControlRings& rings);
 
 class alignas(RTE_CACHE_LINE_SIZE) Worker {
  public:
-  // Allocates the TX buffers (throws std::runtime_error). Any thread.
+  // Allocates the TX buffers and the reorder pool (throws
+  // std::runtime_error). Any thread.
   explicit Worker(const WorkerConfig& config);
   ~Worker();
   Worker(const Worker&) = delete;
@@ -121,15 +125,20 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
 
   const WorkerCounters& counters() const { return counters_; }
   const WorkerConfig& config() const { return config_; }
+  const Reorder& reorder() const { return reorder_; }
 
  private:
   uint32_t poll_access();
+  // What the reorder buffer released, through upstream() again.
+  void release_reordered();
   uint32_t poll_core();
   uint32_t poll_handoff();
   uint32_t poll_control();
   // The paths poll_access/poll_core run on a burst; handed: it came
-  // through this worker's handoff ring and is never handed on.
-  void upstream(rte_mbuf** pkts, uint16_t n, bool handed);
+  // through this worker's handoff ring and is never handed on. admit:
+  // sequenced data goes through the reorder buffer first (false for what
+  // the buffer releases, which is also never handed on).
+  void upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit = true);
   void downstream(rte_mbuf** pkts, uint16_t n, bool handed);
   // Enqueues each pkts[i] to owners[i]'s handoff ring for the direction.
   void hand_over(rte_mbuf** pkts, const uint16_t* owners, uint16_t n, bool up);
@@ -141,6 +150,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   WorkerCounters counters_;
   WorkerConfig config_;
   NsRequestMark ns_mark_;
+  Reorder reorder_;
   rte_eth_dev_tx_buffer* tx_access_ = nullptr;
   rte_eth_dev_tx_buffer* tx_core_ = nullptr;
   std::unique_ptr<Reassembly> reassembly_;  // null: reassembly off

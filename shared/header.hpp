@@ -68,4 +68,8 @@ Result<size_t> encode_header(const Header& h, size_t payload_len, std::span<uint
 // The header a control message carries (T, L and S set, as every peer sends).
 Header control_header(uint16_t tunnel_id, uint16_t session_id, uint16_t ns, uint16_t nr);
 
+// Sequence number order modulo 2^16 (5.8, and 5.4 for data messages): a
+// precedes b when it lies in the 32767 values before b.
+inline bool seq_before(uint16_t a, uint16_t b) { return static_cast<int16_t>(a - b) < 0; }
+
 }  // namespace l2tp::wire

@@ -46,6 +46,10 @@ TEST_P(DecapFlags, StripsEverythingAndForwardsInnerIpv4ToTheCorePort) {
   UpstreamPacket up;
   Drop why = Drop::kCount;
   ASSERT_EQ(classify_upstream(pkt.m, *table_, 0, up, why), Verdict::kFast);
+  EXPECT_EQ(up.sequenced, sequence);
+  if (sequence) {
+    EXPECT_EQ(up.ns, 7u);
+  }
   SessionState& st = table_->state(0xb7e1);
   ASSERT_TRUE(decap_ipv4(pkt.m, up, hop_, st, why));
 
@@ -249,6 +253,34 @@ TEST_F(UpstreamVerdicts, MalformedOuterHeadersAreDropped) {
   Bytes ipv6 = ethernet(kOurAccessMac, kLacMac, 0, 0x86DD);
   append(ipv6, Bytes(60, 0));
   expect(ipv6, Verdict::kDrop, Drop::kNotIpv4);
+}
+
+TEST_F(UpstreamVerdicts, PuntedDataReportsItsSessionAndNsAndOtherPuntsNone) {
+  // RFC 2661 5.4: a punted PPP frame consumes an Ns too; the worker needs
+  // it to keep the session's order.
+  ASSERT_TRUE(table_->publish(entry()));
+  L2tpOptions o;
+  o.sequence = true;
+  o.ns = 0xfffe;
+  MbufPtr lcp(data(0xC021, {0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4}, o));
+  UpstreamPacket up;
+  Drop why = Drop::kCount;
+  ASSERT_EQ(classify_upstream(lcp.m, *table_, 0, up, why), Verdict::kControl);
+  EXPECT_TRUE(up.sequenced);
+  EXPECT_EQ(up.ns, 0xfffeu);
+  ASSERT_NE(up.session, nullptr);
+  EXPECT_EQ(up.session->local_session_id, 0xb7e1u);
+  // The same UpstreamPacket next takes an ARP frame: nothing to sequence.
+  Bytes arp = ethernet({0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, kLacMac, 0, 0x0806);
+  append(arp, Bytes(28, 0));
+  MbufPtr a(arp);
+  ASSERT_EQ(classify_upstream(a.m, *table_, 0, up, why), Verdict::kControl);
+  EXPECT_FALSE(up.sequenced);
+  // And an unsequenced fixed-shape data message clears it too.
+  MbufPtr plain(data(0x0021, ip()));
+  up.sequenced = true;
+  ASSERT_EQ(classify_upstream(plain.m, *table_, 0, up, why), Verdict::kFast);
+  EXPECT_FALSE(up.sequenced);
 }
 
 TEST_F(FastPathTest, SpoofedInnerSourceIsACountedDrop) {

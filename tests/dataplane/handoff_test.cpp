@@ -302,5 +302,31 @@ TEST_F(HandoffTest, PppdFramesAndFastPathPacketsShareTheOwnersNsSequence) {
   EXPECT_EQ(worker(1).counters().from_control, 2u);
 }
 
+TEST_F(HandoffTest, SequencedDataHandedToItsOwnerIsPutInOrderThere) {
+  // RFC 2661 5.4 on the owner: worker 0 only hands the frames on, worker 1
+  // (which holds the session's expected Ns) puts the swapped pair back.
+  ASSERT_TRUE(table_->publish(owned_by_1()));
+  start();
+  auto seq = [&](uint16_t ns, const Bytes& ip) {
+    L2tpOptions o;
+    o.sequence = true;
+    o.ns = ns;
+    return upstream(l2tp_ppp(0x4d2a, kSession, o, 0x0021, ip));
+  };
+  const Bytes first = inner_ipv4(kSubscriber, kInternetHost, 64, 20);
+  const Bytes second = inner_ipv4(kSubscriber, kInternetHost, 64, 30);
+  inject(access_.rx_queues[0], {seq(1, second), seq(0, first)});
+  EXPECT_EQ(worker(0).poll(), 2u);
+  EXPECT_EQ(worker(0).counters().handed_off, 2u);
+  EXPECT_FALSE(table_->state(kSession).rx_sequenced) << "worker 0 writes nothing of the session";
+  EXPECT_EQ(worker(1).poll(), 2u);
+  stop();
+  EXPECT_EQ(take(core_.tx_queues[1]),
+            (std::vector<Bytes>{cat(ethernet(kRouterMac, kOurCoreMac, 0, 0x0800), forwarded(first)),
+                                cat(ethernet(kRouterMac, kOurCoreMac, 0, 0x0800), forwarded(second))}));
+  EXPECT_EQ(worker(1).counters().reordered, 1u);
+  EXPECT_EQ(table_->state(kSession).rx_expected_ns, 2u);
+}
+
 }  // namespace
 }  // namespace l2tp::dp::test

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <random>
 #include <thread>
 #include <vector>
@@ -703,6 +705,267 @@ TEST_F(WorkerTest, FloodOfSccrqsUnknownSessionsAndMalformedPacketsIsCountedWhile
   EXPECT_EQ(wc.dropped_total() - policed - unknown, malformed) << "each malformed packet has its own reason";
   EXPECT_GE(sccrqs_up, 64u);
   EXPECT_LT(sccrqs_up, sccrqs) << "the worker cap held";
+}
+
+// RFC 2661 5.4 on the worker: upstream data with S set leaves in Ns order,
+// whichever way classify sends it (core port or control ring).
+class SequencedWorkerTest : public WorkerTest {
+ protected:
+  static constexpr uint16_t kLcp = 0xC021;
+  // Inner packets told apart by their length.
+  static Bytes ip(uint16_t n) { return inner_ipv4(kSubscriber, kInternetHost, 64, static_cast<uint16_t>(18 + n % 100)); }
+  static Bytes seq(uint16_t ns, uint16_t protocol, const Bytes& info) {
+    L2tpOptions o;
+    o.sequence = true;
+    o.ns = ns;
+    o.nr = 0x5555;  // RFC 2661 5.4: Nr is ignored in data messages
+    return upstream(l2tp_ppp(0x4d2a, 0xb7e1, o, protocol, info));
+  }
+  static Bytes seq_ip(uint16_t ns) { return seq(ns, 0x0021, ip(ns)); }
+  static Bytes lcp(uint16_t ns) { return seq(ns, kLcp, {0x09, 0x01, 0x00, 0x08, 1, 2, 3, static_cast<uint8_t>(ns)}); }
+  static std::vector<Bytes> routed(std::initializer_list<uint16_t> ns) {
+    std::vector<Bytes> v;
+    for (uint16_t n : ns) v.push_back(cat(ethernet(kRouterMac, kOurCoreMac, 0, 0x0800), forwarded(ip(n))));
+    return v;
+  }
+  // A timeout far beyond the test: only a filled gap releases packets.
+  WorkerConfig holding_config() {
+    WorkerConfig c = config();
+    c.reorder.timeout_us = 60u * 1000 * 1000;
+    return c;
+  }
+  std::vector<Bytes> step(Worker& w, const std::vector<Bytes>& frames) {
+    inject(access_.rx, frames);
+    w.poll();
+    w.flush();
+    return take(core_.tx);
+  }
+};
+
+TEST_F(SequencedWorkerTest, InOrderSequencedDataIsForwardedAtOnce) {
+  Worker w(holding_config());
+  w.attach();
+  EXPECT_EQ(step(w, {seq_ip(0), seq_ip(1), seq_ip(2)}), routed({0, 1, 2}));
+  w.detach();
+  EXPECT_EQ(w.counters().decap, 3u);
+  EXPECT_EQ(w.counters().reordered, 0u);
+  EXPECT_EQ(w.reorder().contexts_in_use(), 0u);
+}
+
+TEST_F(SequencedWorkerTest, SwappedPairLeavesInOrder) {
+  Worker w(holding_config());
+  w.attach();
+  EXPECT_EQ(step(w, {seq_ip(1), seq_ip(0)}), routed({0, 1}));
+  w.detach();
+  EXPECT_EQ(w.counters().reordered, 1u);
+  EXPECT_EQ(w.counters().decap, 2u);
+}
+
+TEST_F(SequencedWorkerTest, GapFilledByALaterBurstReleasesTheHeldPacketsInOrder) {
+  Worker w(holding_config());
+  w.attach();
+  EXPECT_EQ(step(w, {seq_ip(0), seq_ip(2), seq_ip(3)}), routed({0}));
+  EXPECT_EQ(w.reorder().held(), 2u);
+  EXPECT_EQ(step(w, {seq_ip(1), seq_ip(4)}), routed({1, 2, 3, 4}));
+  w.detach();
+  EXPECT_EQ(w.counters().reordered, 2u);
+  EXPECT_EQ(w.counters().rx_access, 5u);
+  EXPECT_EQ(w.counters().decap, 5u);
+}
+
+TEST_F(SequencedWorkerTest, GapNeverFilledIsSkippedAfterTheTimeout) {
+  WorkerConfig c = config();
+  c.reorder.timeout_us = 1000;
+  Worker w(c);
+  w.attach();
+  std::vector<Bytes> out = step(w, {seq_ip(0), seq_ip(2), seq_ip(3)});
+  // Waits for the event, not for a time: the bound only stops a broken loop.
+  for (int i = 0; i < 100000 && out.size() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+    w.poll();
+    w.flush();
+    for (Bytes& b : take(core_.tx)) out.push_back(std::move(b));
+  }
+  w.detach();
+  EXPECT_EQ(out, routed({0, 2, 3}));
+  EXPECT_EQ(w.counters().reorder_gaps, 1u);
+  EXPECT_EQ(w.reorder().held(), 0u);
+}
+
+TEST_F(SequencedWorkerTest, DuplicateAndLateDataAreCountedDrops) {
+  Worker w(holding_config());
+  w.attach();
+  EXPECT_EQ(step(w, {seq_ip(0), seq_ip(1), seq_ip(1), seq_ip(0), seq_ip(3), seq_ip(3)}), routed({0, 1}));
+  EXPECT_EQ(step(w, {seq_ip(2)}), routed({2, 3}));
+  w.detach();
+  EXPECT_EQ(w.counters().dropped(Drop::kSeqStale), 3u);
+  EXPECT_EQ(w.counters().dropped_total(), 3u);
+}
+
+TEST_F(SequencedWorkerTest, SequenceWrapsFrom65535ToZero) {
+  Worker w(holding_config());
+  w.attach();
+  EXPECT_EQ(step(w, {seq_ip(65534), seq_ip(0), seq_ip(65535), seq_ip(1)}), routed({65534, 65535, 0, 1}));
+  w.detach();
+}
+
+TEST_F(SequencedWorkerTest, PuntedLcpFrameConsumesItsNsAndKeepsItsPlace) {
+  Worker w(holding_config());
+  w.attach();
+  // The LCP frame (Ns 2) waits for Ns 1 like any data message.
+  EXPECT_EQ(step(w, {seq_ip(0), lcp(2)}), routed({0}));
+  EXPECT_TRUE(take(rings_.to_control_high).empty());
+  EXPECT_EQ(step(w, {seq_ip(1)}), routed({1}));
+  // LCP goes up on the high ring (dataplane/police.hpp).
+  EXPECT_EQ(take(rings_.to_control_high), std::vector<Bytes>{lcp(2)});
+  // In order, it goes straight to the control ring, and Ns 4 follows it.
+  EXPECT_EQ(step(w, {lcp(3), seq_ip(4)}), routed({4}));
+  EXPECT_EQ(take(rings_.to_control_high), std::vector<Bytes>{lcp(3)});
+  w.detach();
+  EXPECT_EQ(w.counters().to_control, 2u);
+  EXPECT_EQ(w.counters().dropped_total(), 0u);
+}
+
+TEST_F(SequencedWorkerTest, UnsequencedDataIsNeitherHeldNorCounted) {
+  Worker w(holding_config());
+  w.attach();
+  // Data without S, even of a session that sequences, passes as it comes.
+  EXPECT_EQ(step(w, {seq_ip(0), seq_ip(2), data(0x0021, ip(50))}), routed({0, 50}));
+  EXPECT_EQ(step(w, {data(0x0021, ip(51)), data(0x0021, ip(52))}), routed({51, 52}));
+  w.detach();
+  EXPECT_EQ(w.reorder().held(), 1u);
+}
+
+TEST_F(SequencedWorkerTest, RepublishedSessionKeepsItsExpectedNs) {
+  control::FastPathEntry e = entry();
+  e.subscriber_addr = 0;  // known, not yet in the fast path: all to control
+  ASSERT_TRUE(table_->publish(e));
+  Worker w(holding_config());
+  w.attach();
+  EXPECT_TRUE(step(w, {lcp(0), seq_ip(1)}).empty());
+  EXPECT_EQ(take(rings_.to_control_high), std::vector<Bytes>{lcp(0)});
+  EXPECT_EQ(take(rings_.to_control), std::vector<Bytes>{seq_ip(1)});
+  ASSERT_TRUE(table_->publish(entry()));  // IPCP up
+  EXPECT_EQ(step(w, {seq_ip(3), seq_ip(2), seq_ip(1)}), routed({2, 3}));
+  w.detach();
+  EXPECT_EQ(w.counters().dropped(Drop::kSeqStale), 1u);
+}
+
+TEST_F(SequencedWorkerTest, HeldPacketsOfAWithdrawnSessionAreFreedAndCounted) {
+  const unsigned in_use = rte_mempool_in_use_count(test_pool());
+  {
+    WorkerConfig c = config();
+    c.reorder.timeout_us = 1000;
+    Worker w(c);
+    w.attach();
+    EXPECT_EQ(step(w, {seq_ip(0), seq_ip(2), seq_ip(3)}), routed({0}));
+    ASSERT_TRUE(table_->withdraw(0xb7e1));
+    for (int i = 0; i < 100000 && w.reorder().held() != 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+      w.poll();
+    }
+    w.flush();
+    w.detach();
+    EXPECT_TRUE(take(core_.tx).empty()) << "nothing of a withdrawn session is forwarded";
+    EXPECT_EQ(w.counters().dropped(Drop::kReorderFlushed), 2u);
+    EXPECT_EQ(w.reorder().contexts_in_use(), 0u);
+  }
+  table_->synchronize();
+  EXPECT_EQ(rte_mempool_in_use_count(test_pool()), in_use);
+}
+
+TEST_F(SequencedWorkerTest, StoppedWorkerFreesWhatItHolds) {
+  const unsigned in_use = rte_mempool_in_use_count(test_pool());
+  {
+    Worker w(holding_config());
+    w.attach();
+    EXPECT_EQ(step(w, {seq_ip(0), seq_ip(2), lcp(3)}), routed({0}));
+    w.detach();
+    EXPECT_EQ(w.reorder().held(), 2u);
+  }
+  EXPECT_EQ(rte_mempool_in_use_count(test_pool()), in_use);
+}
+
+TEST_F(SequencedWorkerTest, ChurningSequencedSessionsWhilePacketsWaitLosesNoMbuf) {
+  // A running worker takes shuffled sequenced data of many sessions while
+  // this thread withdraws and republishes them: held packets of withdrawn
+  // sessions are freed and counted, held ones of new sessions under an old
+  // ID are not delivered into them, and every mbuf comes back.
+  constexpr unsigned kSessions = 32, kRounds = 200, kPerRound = 16;
+  auto session_entry = [](unsigned i) {
+    control::FastPathEntry e = entry();
+    e.local_session_id = static_cast<uint16_t>(0x1000 + i);
+    e.peer_session_id = static_cast<uint16_t>(0x2000 + i);
+    e.subscriber_addr = kSubscriber + 1 + i;
+    return e;
+  };
+  ASSERT_TRUE(table_->withdraw(0xb7e1));
+  for (unsigned i = 0; i < kSessions; ++i) ASSERT_TRUE(table_->publish(session_entry(i)));
+  const unsigned in_use = rte_mempool_in_use_count(test_pool());
+  uint64_t injected = 0;
+  WorkerCounters seen;
+  {
+    WorkerConfig c = config(1024);
+    c.idle_sleep = false;
+    c.reorder.timeout_us = 200;
+    c.reorder.contexts = 8;  // fewer than the sessions: the pool runs dry too
+    Worker w(c);
+    table_->synchronize();
+    std::atomic<bool> stop{false};
+    std::thread t([&] { w.run(stop); });
+    std::mt19937 rng(11);
+    std::vector<uint16_t> next_ns(kSessions, 0);
+    std::vector<bool> published(kSessions, true);
+    auto drain = [&] {
+      for (rte_ring* r : {access_.tx, core_.tx, rings_.to_control, rings_.to_control_high}) {
+        void* m;
+        while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+      }
+    };
+    for (unsigned round = 0; round < kRounds; ++round) {
+      std::vector<Bytes> up;
+      for (unsigned k = 0; k < kPerRound; ++k) {
+        const unsigned i = rng() % kSessions;
+        L2tpOptions o;
+        o.sequence = true;
+        // Mostly in order, some early, some late, some duplicated.
+        o.ns = static_cast<uint16_t>(next_ns[i] + (rng() % 8) - 2);
+        ++next_ns[i];
+        const uint16_t proto = rng() % 8 == 0 ? kLcp : 0x0021;
+        up.push_back(upstream(l2tp_ppp(0x4d2a, static_cast<uint16_t>(0x1000 + i), o, proto,
+                                       inner_ipv4(kSubscriber + 1 + i, kInternetHost, 64))));
+      }
+      std::shuffle(up.begin(), up.end(), rng);
+      inject(access_.rx, up);
+      injected += kPerRound;
+      for (unsigned k = 0; k < 3; ++k) {
+        const unsigned i = rng() % kSessions;
+        if (published[i]) {
+          ASSERT_TRUE(table_->withdraw(static_cast<uint16_t>(0x1000 + i)));
+        } else {
+          ASSERT_TRUE(table_->publish(session_entry(i)));
+          next_ns[i] = 0;
+        }
+        published[i] = !published[i];
+      }
+      table_->reclaim();
+      for (int spin = 0; spin < 1000000 && rte_ring_count(access_.rx); ++spin) std::this_thread::yield();
+      drain();
+    }
+    stop = true;
+    t.join();
+    w.flush();
+    drain();
+    seen = w.counters();
+    // Every packet ended one way, or still waits in the buffer.
+    EXPECT_EQ(seen.rx_access, injected);
+    EXPECT_EQ(seen.decap + seen.to_control + seen.dropped_total() + w.reorder().held(), injected);
+    EXPECT_GT(seen.reordered, 0u);
+    EXPECT_GT(seen.dropped(Drop::kSeqStale), 0u);
+  }
+  table_->synchronize();
+  EXPECT_EQ(table_->reclaim(), 0u);
+  EXPECT_EQ(rte_mempool_in_use_count(test_pool()), in_use);
 }
 
 }  // namespace
