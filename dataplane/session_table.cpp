@@ -147,15 +147,15 @@ SessionTable::SessionTable(const std::string& name, rte_rcu_qsbr* rcu, uint32_t 
   for (size_t i = 0; i < kSessionSlots; ++i) new (&slots_[i]) std::atomic<Session*>(nullptr);
   states_ = static_cast<SessionState*>(states);
   for (size_t i = 0; i < kSessionSlots; ++i) new (&states_[i]) SessionState{};
-  direct_ = static_cast<std::atomic<uint32_t>*>(
-      rte_zmalloc_socket("l2tp_subscribers_direct", sizeof(std::atomic<uint32_t>) * 65536, RTE_CACHE_LINE_SIZE,
+  direct_ = static_cast<std::atomic<uint64_t>*>(
+      rte_zmalloc_socket("l2tp_subscribers_direct", sizeof(std::atomic<uint64_t>) * 65536, RTE_CACHE_LINE_SIZE,
                          socket_id));
   if (direct_ == nullptr) {
     rte_free(slots_);
     rte_free(states_);
     throw std::runtime_error("session table: no memory for the subscriber array");
   }
-  for (size_t i = 0; i < 65536; ++i) new (&direct_[i]) std::atomic<uint32_t>(0);
+  for (size_t i = 0; i < 65536; ++i) new (&direct_[i]) std::atomic<uint64_t>(0);
   direct_count_.assign(65536, 0);
   direct_xor_.assign(65536, 0);
 
@@ -204,14 +204,30 @@ SessionTable::~SessionTable() {
   rte_free(direct_);
 }
 
+namespace {
+
+// The subscriber hash and the direct array hold a Session pointer with its
+// local session ID in the top 16 bits (user-space addresses are below 2^47 on x86-64 and on
+// arm64 with 48-bit VAs; publish() refuses a pointer above 2^48), so the
+// worker learns the SessionState index from the lookup itself and fetches
+// the Session and its state at once instead of one after the other.
+constexpr unsigned kTagShift = 48;
+void* tag(const Session* s) {
+  return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(s) | uintptr_t{s->local_session_id} << kTagShift);
+}
+const Session* untag(void* data) {
+  return reinterpret_cast<const Session*>(reinterpret_cast<uintptr_t>(data) & ((uintptr_t{1} << kTagShift) - 1));
+}
+uint16_t tagged_id(void* data) { return static_cast<uint16_t>(reinterpret_cast<uintptr_t>(data) >> kTagShift); }
+
+}  // namespace
+
 void SessionTable::direct_refresh(uint16_t low) {
-  uint32_t entry = 0;
+  uint64_t entry = 0;
   if (direct_count_[low] > 1) {
     entry = kDirectCollide;
   } else if (direct_count_[low] == 1) {
-    const uint16_t id = direct_xor_[low];
-    const Session* s = slots_[id].load(std::memory_order_relaxed);
-    entry = (rte_be_to_cpu_32(s->subscriber_addr) & 0xFFFF0000u) | id;
+    entry = reinterpret_cast<uintptr_t>(tag(slots_[direct_xor_[low]].load(std::memory_order_relaxed)));
   }
   direct_[low].store(entry, std::memory_order_release);
 }
@@ -258,24 +274,6 @@ void SessionTable::synchronize() {
   reclaim();
 }
 
-namespace {
-
-// The subscriber hash holds a Session pointer with its local session ID in
-// the top 16 bits (user-space addresses are below 2^47 on x86-64 and on
-// arm64 with 48-bit VAs; publish() refuses a pointer above 2^48), so the
-// worker learns the SessionState index from the lookup itself and fetches
-// the Session and its state at once instead of one after the other.
-constexpr unsigned kTagShift = 48;
-void* tag(const Session* s) {
-  return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(s) | uintptr_t{s->local_session_id} << kTagShift);
-}
-const Session* untag(void* data) {
-  return reinterpret_cast<const Session*>(reinterpret_cast<uintptr_t>(data) & ((uintptr_t{1} << kTagShift) - 1));
-}
-uint16_t tagged_id(void* data) { return static_cast<uint16_t>(reinterpret_cast<uintptr_t>(data) >> kTagShift); }
-
-}  // namespace
-
 bool SessionTable::publish(const control::FastPathEntry& entry) {
   reclaim();
   Session fresh;
@@ -309,11 +307,12 @@ bool SessionTable::publish(const control::FastPathEntry& entry) {
     return false;
   }
   slots_[id].store(s, std::memory_order_release);
-  // Unchanged address: the entry already leads to slots_[id], now s.
   if (old != nullptr && old->subscriber_addr != 0 && old->subscriber_addr != s->subscriber_addr)
     direct_remove(old->subscriber_addr, id);
   if (s->subscriber_addr != 0 && (old == nullptr || old->subscriber_addr != s->subscriber_addr))
     direct_add(s->subscriber_addr, id);
+  else if (s->subscriber_addr != 0)  // unchanged address: the entry must lead to s, not old
+    direct_refresh(static_cast<uint16_t>(rte_be_to_cpu_32(s->subscriber_addr)));
   if (old != nullptr) {
     if (old->subscriber_addr != 0 && old->subscriber_addr != s->subscriber_addr)
       rte_hash_del_key(subscribers_, &old->subscriber_addr);
@@ -340,32 +339,27 @@ bool SessionTable::withdraw(uint16_t local_session_id) {
 
 void SessionTable::lookup_subscribers(const rte_be32_t** addrs, uint32_t n, const Session** out,
                                       uint16_t* ids) const {
-  // The direct array first, for the whole burst (its misses overlap),
-  // then the slots of the hits; addresses whose low 16 bits are shared
-  // go to the hash together.
-  uint16_t hit_ids[RTE_HASH_LOOKUP_BULK_MAX];
+  // The direct array for the whole burst (its misses overlap); addresses
+  // whose low 16 bits are shared go to the hash together.
   const rte_be32_t* shared[RTE_HASH_LOOKUP_BULK_MAX];
   uint32_t shared_at[RTE_HASH_LOOKUP_BULK_MAX];
   uint32_t n_shared = 0;
   for (uint32_t i = 0; i < n; ++i) rte_prefetch0(&direct_[static_cast<uint16_t>(rte_be_to_cpu_32(*addrs[i]))]);
   for (uint32_t i = 0; i < n; ++i) {
-    const uint32_t addr = rte_be_to_cpu_32(*addrs[i]);
-    const uint32_t e = direct_[static_cast<uint16_t>(addr)].load(std::memory_order_acquire);
-    hit_ids[i] = 0;
-    if ((e & 0xFFFF) != 0 && (e & 0xFFFF0000u) == (addr & 0xFFFF0000u)) {
-      hit_ids[i] = static_cast<uint16_t>(e);
-      rte_prefetch0(&slots_[hit_ids[i]]);
-    } else if (e == kDirectCollide) {
+    // A session withdrawn since is a miss (its entry is 0 by then, or the
+    // one of another session); one republished under another address is
+    // caught by the caller, which checks subscriber_addr.
+    void* e = reinterpret_cast<void*>(
+        direct_[static_cast<uint16_t>(rte_be_to_cpu_32(*addrs[i]))].load(std::memory_order_acquire));
+    out[i] = nullptr;
+    if (ids != nullptr) ids[i] = 0;
+    if (reinterpret_cast<uintptr_t>(e) == kDirectCollide) {
       shared_at[n_shared] = i;
       shared[n_shared++] = addrs[i];
+    } else if (e != nullptr) {
+      out[i] = untag(e);
+      if (ids != nullptr) ids[i] = tagged_id(e);
     }
-  }
-  for (uint32_t i = 0; i < n; ++i) {
-    // A session withdrawn since the array was read is a miss; one
-    // republished under another address is caught by the caller, which
-    // checks subscriber_addr (encap_ipv4 does).
-    out[i] = hit_ids[i] != 0 ? slots_[hit_ids[i]].load(std::memory_order_acquire) : nullptr;
-    if (ids != nullptr) ids[i] = out[i] != nullptr ? hit_ids[i] : 0;
   }
   if (n_shared != 0) {
     uint64_t hits = 0;

@@ -7,9 +7,13 @@
 //   checks tunnel ID, peer and local address and port against the entry.
 // - Downstream: the subscriber's IPv4 address finds the session through a
 //   direct-indexed array on the address's low 16 bits (each entry: the
-//   high 16 bits and the session ID), so that a /16 or smaller pools never
-//   need more; addresses that share their low 16 bits take an rte_hash
-//   with lock-free reader/writer concurrency, which holds every address.
+//   Session pointer tagged with its session ID, so that one read yields
+//   both the Session and its SessionState to fetch at once), so that a /16
+//   or smaller pools never need more; addresses that share their low 16
+//   bits take an rte_hash with lock-free reader/writer concurrency, which
+//   holds every address. The entry does not hold the address's high bits:
+//   the caller compares the Session's subscriber_addr (it must anyway, the
+//   session may have been republished since).
 // - A Session is immutable once published. Replacing or withdrawing one
 //   unlinks it; it is freed only after an rte_rcu_qsbr grace period (every
 //   registered worker has reported a quiescent state since), so a worker
@@ -135,8 +139,10 @@ class SessionTable final : public control::FastPath {
   // For prefetching: where by_session_id(id) reads.
   const void* slot_address(uint16_t id) const { return &slots_[id]; }
   // Looks up n (at most 64) subscriber addresses, network byte order.
-  // out[i] is nullptr on a miss; ids, when given, gets each hit's local
-  // session ID (the state(ids[i]) to prefetch) without reading the Session.
+  // out[i] is nullptr on a miss, or a Session that may have another
+  // subscriber_addr (one sharing the low 16 bits, or republished since):
+  // the caller compares. ids, when given, gets each hit's local session ID
+  // (the state(ids[i]) to prefetch); neither reads the Session.
   void lookup_subscribers(const rte_be32_t** addrs, uint32_t n, const Session** out,
                           uint16_t* ids = nullptr) const;
   const Session* lookup_subscriber(rte_be32_t addr) const;
@@ -157,11 +163,12 @@ class SessionTable final : public control::FastPath {
   void direct_remove(rte_be32_t addr, uint16_t id);
   void direct_refresh(uint16_t low);
 
-  // Indexed by the host-order address's low 16 bits: high 16 bits << 16 |
-  // session ID for the one subscriber with those low bits, 0 for none,
-  // kDirectCollide (ID 0) for several (then the hash decides).
-  static constexpr uint32_t kDirectCollide = 0xFFFF0000;
-  std::atomic<uint32_t>* direct_ = nullptr;  // 65536
+  // Indexed by the host-order address's low 16 bits: the session of the
+  // one subscriber with those low bits (slots_[id], tagged with id as the
+  // hash's data is), 0 for none, kDirectCollide for several (then the hash
+  // decides; a Session is cache-line aligned, so no tagged pointer is 1).
+  static constexpr uint64_t kDirectCollide = 1;
+  std::atomic<uint64_t>* direct_ = nullptr;  // 65536
   // Control thread: per low-16 index, how many subscribers and the XOR of
   // their session IDs (the ID of the one left when the count drops to 1).
   std::vector<uint16_t> direct_count_, direct_xor_;

@@ -24,6 +24,8 @@ namespace {
 
 // How many packets ahead of the one being classified to prefetch (l3fwd).
 constexpr uint16_t kPrefetchOffset = 3;
+// How many packets ahead of the one encapsulated to fetch its Session.
+constexpr uint16_t kTableAhead = 8;
 
 // The IPv4 destination of an Ethernet [+802.1Q] frame (network order), or
 // 0; only for frames classify already found to be well-formed IPv4.
@@ -327,22 +329,27 @@ void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
     const Session* sessions[kBurst];
     uint16_t ids[kBurst];
     config_.table->lookup_subscribers(keys, nf, sessions, ids);
-    // As upstream, overlap the misses across the burst: the Session (both
-    // lines: the template is in the second), its state (the lookup gave
-    // its index) and the headroom, all at once.
+    // The Session (both lines: the template is in the second), its state
+    // (the direct entry gave both at once) and the headroom, a few packets
+    // ahead of the one encapsulated, so that the misses overlap with work
+    // instead of queueing behind each other.
+    auto prefetch = [&](uint16_t i) {
+      if (sessions[i] == nullptr) return;
+      rte_prefetch0(sessions[i]);
+      rte_prefetch0(reinterpret_cast<const uint8_t*>(sessions[i]) + RTE_CACHE_LINE_SIZE);
+      rte_prefetch0(&config_.table->state(ids[i]));
+      // encap writes the outer headers into the headroom, a line the
+      // NIC never touched: fetch it for writing now, not on the store.
+      __builtin_prefetch(rte_pktmbuf_mtod(fast[i], uint8_t*) - RTE_CACHE_LINE_SIZE, 1, 3);
+    };
+    for (uint16_t i = 0; i < nf && i < kTableAhead; ++i) prefetch(i);
     for (uint16_t i = 0; i < nf; ++i) {
-      if (sessions[i] != nullptr) {
-        rte_prefetch0(sessions[i]);
-        rte_prefetch0(reinterpret_cast<const uint8_t*>(sessions[i]) + RTE_CACHE_LINE_SIZE);
-        rte_prefetch0(&config_.table->state(ids[i]));
-        // encap writes the outer headers into the headroom, a line the
-        // NIC never touched: fetch it for writing now, not on the store.
-        __builtin_prefetch(rte_pktmbuf_mtod(fast[i], uint8_t*) - RTE_CACHE_LINE_SIZE, 1, 3);
-      }
-    }
-    for (uint16_t i = 0; i < nf; ++i) {
+      if (i + kTableAhead < nf) prefetch(static_cast<uint16_t>(i + kTableAhead));
       Drop why = Drop::kNoSubscriber;
       const Session* s = sessions[i];
+      // The lookup leaves this check to us (the address may only share its
+      // low 16 bits with the session's).
+      if (s != nullptr && s->subscriber_addr != down[i].dst) s = nullptr;
       if (s == nullptr && config_.core_addr != 0 && down[i].dst == config_.core_addr) {
         control[nc++] = fast[i];  // for the box itself (ping)
         continue;

@@ -92,6 +92,31 @@ TEST_F(SessionTableTest, SubscribersSharingTheirLow16BitsAreFoundThroughTheHash)
   EXPECT_EQ(find(addrs[1]), -1);
 }
 
+TEST_F(SessionTableTest, DirectEntryFollowsARepublishAndLeavesTheAddressCheckToTheCaller) {
+  ASSERT_TRUE(table_->publish(entry()));
+  // 100.65.0.10 shares only its low 16 bits with the subscriber.
+  const rte_be32_t other = be(ipv4(100, 65, 0, 10));
+  EXPECT_EQ(table_->lookup_subscriber(other), nullptr);
+  const rte_be32_t* key = &other;
+  const Session* out = nullptr;
+  table_->lookup_subscribers(&key, 1, &out);
+  EXPECT_TRUE(out == nullptr || out->subscriber_addr != other);
+  // Same address, new Session: the entry must lead to it, not to the old
+  // one, which is freed once the grace period is over.
+  auto e = entry();
+  e.peer_session_id = 0x1234;
+  ASSERT_TRUE(table_->publish(e));
+  table_->synchronize();
+  const rte_be32_t mine = be(kSubscriber);
+  key = &mine;
+  uint16_t id = 0;
+  table_->lookup_subscribers(&key, 1, &out, &id);
+  EXPECT_EQ(out, table_->by_session_id(0xb7e1));
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(out->peer_session_id, 0x1234);
+  EXPECT_EQ(id, 0xb7e1);
+}
+
 TEST_F(SessionTableTest, RepublishReplacesTheSubscriberAddressAndKeepsTheState) {
   ASSERT_TRUE(table_->publish(entry(0, true)));
   table_->state(0xb7e1).next_ns = 77;

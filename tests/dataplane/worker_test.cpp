@@ -143,6 +143,25 @@ TEST_F(WorkerTest, ForwardsBothWaysPuntsToControlAndCountsDrops) {
   EXPECT_EQ(table_->state(0xb7e1).tx_packets, 1u);
 }
 
+TEST_F(WorkerTest, AddressSharingOnlyTheLow16BitsOfASubscriberIsNoneOfHis) {
+  // kSubscriber is 100.64.0.10: the subscriber array's entry for these two
+  // leads to his session, which must not take their packets.
+  WorkerConfig c = config();
+  c.core_addr = rte_cpu_to_be_32(ipv4(100, 65, 0, 10));
+  Worker w(c);
+  const Bytes for_box = to_host(inner_ipv4(kInternetHost, ipv4(100, 65, 0, 10), 64));
+  inject(core_.rx, {to_host(inner_ipv4(kInternetHost, ipv4(100, 66, 0, 10), 64)), for_box});
+  w.attach();
+  EXPECT_EQ(w.poll(), 2u);
+  w.flush();
+  w.detach();
+  EXPECT_TRUE(take(access_.tx).empty());
+  EXPECT_EQ(take(rings_.to_control), std::vector<Bytes>{for_box});
+  EXPECT_EQ(w.counters().encap, 0u);
+  EXPECT_EQ(w.counters().dropped(Drop::kNoSubscriber), 1u);
+  EXPECT_EQ(table_->state(0xb7e1).tx_packets, 0u);
+}
+
 TEST_F(WorkerTest, FullControlRingIsACountedDropAndFreesTheMbufs) {
   const unsigned in_use = rte_mempool_in_use_count(test_pool());
   {
