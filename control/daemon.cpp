@@ -65,6 +65,7 @@ Daemon::Daemon(Config config, Secrets secrets, const DaemonOptions& options, con
   engine_ = std::make_unique<Engine>(
       *io_, *this, [this](const DatagramMeta& m, const std::string& h) { return decide(m, h); }, limits,
       std::random_device{}() ^ (uint64_t(std::random_device{}()) << 32));
+  if (plane.fast_path) engine_->set_fast_path(plane.fast_path);
   driver_ = std::make_unique<EngineDriver>(loop_, *io_, *engine_);
   fifo_ = std::make_unique<CommandFifo>(loop_, options_.fifo_path,
                                         [this](const Command& c, TimePoint now) { on_command(c, now); });

@@ -59,6 +59,9 @@ Tunnel& Engine::add_tunnel(uint16_t id, Role role, const TunnelSettings& s, cons
   Tunnel& t = *e.tunnel;
   tunnels_.emplace(id, std::move(e));
   mark(id);
+  // Before the SCCRQ or SCCRP leaves (flush()): the peer's answers must
+  // find the workers knowing the tunnel.
+  if (fast_path_) fast_path_->tunnel_up(id, route.peer);
   return t;
 }
 
@@ -294,6 +297,7 @@ void Engine::reap(TimePoint now) {
     }
     tunnel_ids_.free(id, now);  // into quarantine
     tunnels_.erase(it);
+    if (fast_path_) fast_path_->tunnel_down(id);
   }
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "control/fast_path.hpp"
 #include "control/id_pool.hpp"
 #include "control/net.hpp"
 #include "control/tunnel.hpp"
@@ -54,6 +55,11 @@ class Engine : public TunnelContext {
  public:
   Engine(DatagramIo& io, ControlObserver& observer, PeerPolicy policy, const EngineLimits& limits, uint64_t seed);
   ~Engine() override;
+
+  // With a data plane: told of every tunnel ID allocated for a peer and of
+  // its release (FastPath::tunnel_up/tunnel_down). nullptr (socket mode):
+  // nobody to tell. Set before the first datagram.
+  void set_fast_path(FastPath* fast_path) { fast_path_ = fast_path; }
 
   // One datagram from the network (any of ours: the caller filtered the port).
   void on_datagram(const DatagramMeta& meta, std::span<const uint8_t> datagram, TimePoint now);
@@ -124,6 +130,7 @@ class Engine : public TunnelContext {
 
   DatagramIo& io_;
   ControlObserver& observer_;
+  FastPath* fast_path_ = nullptr;
   PeerPolicy policy_;
   EngineLimits limits_;
   IdPool tunnel_ids_;

@@ -59,6 +59,16 @@ class FastPath {
   // Removes the session; its data becomes an "unknown session" drop.
   // false when it was not published.
   virtual bool withdraw(uint16_t local_session_id) = 0;
+
+  // The live tunnels, so that the workers can tell the control messages of
+  // a tunnel from its peer from spoofed ones for random tunnel IDs and
+  // police those apart (dataplane/police.hpp). The Engine calls tunnel_up
+  // when it allocates a tunnel ID for a peer (LNS: the SCCRQ it answers;
+  // LAC: the SCCRQ it sends), before anything that could draw an answer
+  // leaves, and tunnel_down when it frees the ID. peer.addr is what the
+  // data plane checks (host order). The default: nothing to tell.
+  virtual void tunnel_up(uint16_t /*local_tunnel_id*/, const Endpoint& /*peer*/) {}
+  virtual void tunnel_down(uint16_t /*local_tunnel_id*/) {}
 };
 
 }  // namespace l2tp::control

@@ -37,6 +37,8 @@ const char* drop_name(Drop drop) {
     case Drop::kPolicedOtherWorker: return "policed_other_worker";
     case Drop::kSeqStale: return "seq_stale";
     case Drop::kReorderFlushed: return "reorder_flushed";
+    case Drop::kPolicedStray: return "policed_stray";
+    case Drop::kPolicedStrayWorker: return "policed_stray_worker";
     case Drop::kCount: break;
   }
   return "?";

@@ -46,6 +46,8 @@ enum class Drop : uint8_t {
   kPolicedOtherWorker,    // other punted traffic over the worker's cap (all peers)
   kSeqStale,         // RFC 2661 5.4: sequenced data behind the expected Ns (late or duplicated)
   kReorderFlushed,   // held for reordering, then its session was withdrawn or the worker stopped
+  kPolicedStray,     // punted control for a tunnel not live or not its sender's, over its peer's rate
+  kPolicedStrayWorker,  // ... over the worker's cap (all peers)
   kCount
 };
 inline constexpr size_t kDropCount = static_cast<size_t>(Drop::kCount);

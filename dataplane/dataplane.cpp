@@ -180,6 +180,7 @@ DataPlane::DataPlane(const DataPlaneConfig& config) : config_(config) {
     if (rcu_ == nullptr || rte_rcu_qsbr_init(rcu_, config_.workers) != 0) throw dpdk_error("RCU");
     table_ = std::make_unique<SessionTable>("l2tp_subscribers", rcu_, config_.max_subscribers, socket);
     table_->set_limits({config_.access_mtu, config_.mss_clamp});
+    tunnels_ = std::make_unique<TunnelTable>();
     if (config_.fragment) {
       // Fragments reference the original's data through indirect mbufs
       // (no data room); their headers come from the main pool.
@@ -215,6 +216,7 @@ DataPlane::DataPlane(const DataPlaneConfig& config) : config_(config) {
       wc.workers = static_cast<uint16_t>(config_.workers);
       wc.to_control_high = rings_.back().to_control_high;
       wc.police = config_.police;
+      wc.tunnels = tunnels_.get();
       wc.idle_sleep = config_.idle_sleep;
       wc.mtu.fragment_direct = pool_;
       wc.mtu.fragment_indirect = indirect_pool_;  // nullptr with "fragment = no"
@@ -258,6 +260,7 @@ void DataPlane::teardown() noexcept {
   handoff_.clear();
   if (table_) table_->synchronize();
   table_.reset();
+  tunnels_.reset();  // after the workers: they read it
   rte_free(rcu_);
   rcu_ = nullptr;
   if (pool_ != nullptr)  // the ports were set up only once the pool existed
@@ -299,6 +302,12 @@ bool DataPlane::withdraw(uint16_t local_session_id) {
   }
   return table_->withdraw(local_session_id);
 }
+
+void DataPlane::tunnel_up(uint16_t local_tunnel_id, const control::Endpoint& peer) {
+  tunnels_->publish(local_tunnel_id, rte_cpu_to_be_32(peer.addr));
+}
+
+void DataPlane::tunnel_down(uint16_t local_tunnel_id) { tunnels_->withdraw(local_tunnel_id); }
 
 const WorkerCounters& DataPlane::worker_counters(unsigned w) const { return workers_.at(w)->counters(); }
 
@@ -373,7 +382,8 @@ std::vector<std::string> DataPlane::report() const {
     if (t.drops[i]) drops += std::string(drops.empty() ? "" : ", ") + drop_name(static_cast<Drop>(i)) + " " + std::to_string(t.drops[i]);
   lines.push_back("workers " + std::to_string(workers_.size()) + ": decap " + std::to_string(t.decap) + " encap " +
                   std::to_string(t.encap) + " to control " + std::to_string(t.to_control) + " from control " +
-                  std::to_string(t.from_control) + "; fast-path sessions " + std::to_string(table_->sessions()) +
+                  std::to_string(t.from_control) + "; live tunnels " + std::to_string(tunnels_->published()) +
+                  "; fast-path sessions " + std::to_string(table_->sessions()) +
                   "; drops: " + (drops.empty() ? "none" : drops));
   const ControlIoCounters& c = io_->dp_counters();
   lines.push_back("control path: ARP replies " + std::to_string(c.arp_replies_sent) + ", echo replies " +

@@ -24,6 +24,7 @@
 #include "dataplane/control_io.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/dp_config.hpp"
+#include "dataplane/tunnel_table.hpp"
 #include "dataplane/worker.hpp"
 
 struct rte_mempool;
@@ -77,6 +78,9 @@ class DataPlane final : private control::FastPath {
   // ports and the neighbour table.
   bool publish(const control::FastPathEntry& entry) override;
   bool withdraw(uint16_t local_session_id) override;
+  // The live tunnels the workers' policer reads (tunnel_table.hpp).
+  void tunnel_up(uint16_t local_tunnel_id, const control::Endpoint& peer) override;
+  void tunnel_down(uint16_t local_tunnel_id) override;
 
   void setup_port(uint16_t port, unsigned queues);
   // Stops the workers and frees everything built, in order; idempotent.
@@ -89,6 +93,7 @@ class DataPlane final : private control::FastPath {
   bool access_multi_seg_ = false;          // the access port sends mbuf chains
   rte_rcu_qsbr* rcu_ = nullptr;
   std::unique_ptr<SessionTable> table_;
+  std::unique_ptr<TunnelTable> tunnels_;
   std::vector<ControlRings> rings_;
   std::vector<HandoffRings> handoff_;  // one per worker, when there are several
   std::vector<std::unique_ptr<Worker>> workers_;

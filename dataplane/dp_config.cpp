@@ -62,7 +62,8 @@ std::optional<bool> boolean(const std::string& v) {
 PuntLimit* police_limit(PuntPolicy& p, const std::string& key) {
   for (auto [name, limit] : {std::pair{"control", &p.control}, std::pair{"sccrq", &p.sccrq},
                              std::pair{"other", &p.other}, std::pair{"control worker", &p.control_worker},
-                             std::pair{"sccrq worker", &p.sccrq_worker}, std::pair{"other worker", &p.other_worker}}) {
+                             std::pair{"sccrq worker", &p.sccrq_worker}, std::pair{"other worker", &p.other_worker},
+                             std::pair{"stray", &p.stray}, std::pair{"stray worker", &p.stray_worker}}) {
     const std::string prefix = std::string("police ") + name;
     if (key == prefix + " rate" || key == prefix + " burst") return limit;
   }

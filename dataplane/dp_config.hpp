@@ -61,11 +61,14 @@
 // token buckets per peer (outer IPv4 source) and per worker, in packets per
 // second and packets of burst; a packet over its bucket is a counted drop
 // (Drop::kPoliced*) before it reaches the ring.
-//   police control rate = 2000       per peer: L2TP control of tunnels (tunnel
-//   police control burst = 512         ID != 0), PPP LCP, ARP replies; these go
-//                                      on the high-priority ring
+//   police control rate = 2000       per peer: L2TP control of its live tunnels
+//   police control burst = 512         (tunnel ID != 0), PPP LCP, ARP replies;
+//                                      these go on the high-priority ring
 //   police sccrq rate = 50           per peer: L2TP control with tunnel ID 0
 //   police sccrq burst = 16            (SCCRQ: a new tunnel)
+//   police stray rate = 50           per peer: L2TP control for a tunnel ID
+//   police stray burst = 16            that is not live or not the sender's
+//                                      (dataplane/tunnel_table.hpp)
 //   police other rate = 5000         per peer: everything else punted (IPCP,
 //   police other burst = 1024          PAP/CHAP, data not in the fast path,
 //                                      ICMP to us, ARP requests)
@@ -74,6 +77,7 @@
 //   police control worker rate = 5000    police control worker burst = 1024
 //   police sccrq worker rate = 500       police sccrq worker burst = 128
 //   police other worker rate = 5000      police other worker burst = 1024
+//   police stray worker rate = 500       police stray worker burst = 128
 // Rates 1 to 10000000, bursts 1 to 1000000.
 //
 // Invariant: addresses in host byte order.
@@ -110,6 +114,11 @@ struct PuntPolicy {
   PuntLimit control_worker{5000, 1024};
   PuntLimit sccrq_worker{500, 128};
   PuntLimit other_worker{5000, 1024};
+  // Control the control thread would drop as an unknown tunnel: a real
+  // peer sends it only around a tunnel's end, a flood for random tunnel
+  // IDs sends nothing else.
+  PuntLimit stray{50, 16};
+  PuntLimit stray_worker{500, 128};
 };
 
 struct DataPlaneConfig {

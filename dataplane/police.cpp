@@ -25,14 +25,17 @@ constexpr uint16_t kT = wire::kFlagType, kL = wire::kFlagLength, kS = wire::kFla
 uint16_t read16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
 
 // The class of an L2TP message (p: its first octet, n octets of it in the
-// first segment).
-PuntClass l2tp_class(const uint8_t* p, size_t n) {
+// first segment) from peer (network order).
+PuntClass l2tp_class(const uint8_t* p, size_t n, const TunnelTable* tunnels, uint32_t peer) {
   if (n < 6) return PuntClass::kOther;
   const uint16_t flags = read16(p);
   size_t off = 2 + ((flags & kL) ? 2 : 0);
   if (n < off + 4) return PuntClass::kOther;
   const uint16_t tunnel = read16(p + off);
-  if (flags & kT) return tunnel == 0 ? PuntClass::kSccrq : PuntClass::kControl;
+  if (flags & kT) {
+    if (tunnel == 0) return PuntClass::kSccrq;
+    return tunnels != nullptr && tunnels->matches(tunnel, peer) ? PuntClass::kControl : PuntClass::kStray;
+  }
   // RFC 2661 3.1: P asks for preferential treatment (LCP echoes used as
   // keepalives); the session is one classify knows, and it is policed.
   if (flags & kP) return PuntClass::kControl;
@@ -51,7 +54,7 @@ PuntClass l2tp_class(const uint8_t* p, size_t n) {
 
 }  // namespace
 
-PuntClass punt_class(const rte_mbuf* m, uint32_t& peer) {
+PuntClass punt_class(const rte_mbuf* m, const TunnelTable* tunnels, uint32_t& peer) {
   peer = 0;
   const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
   const size_t n = m->data_len;
@@ -80,7 +83,7 @@ PuntClass punt_class(const rte_mbuf* m, uint32_t& peer) {
   if (udp->dst_port != rte_cpu_to_be_16(kL2tpPort) && udp->src_port != rte_cpu_to_be_16(kL2tpPort))
     return PuntClass::kOther;
   off += sizeof(rte_udp_hdr);
-  return l2tp_class(p + off, n - off);
+  return l2tp_class(p + off, n - off, tunnels, peer);
 }
 
 PuntPolicer::Limit PuntPolicer::limit(const PuntLimit& l, uint64_t tsc_hz) {
@@ -91,11 +94,12 @@ PuntPolicer::Limit PuntPolicer::limit(const PuntLimit& l, uint64_t tsc_hz) {
 }
 
 PuntPolicer::PuntPolicer(const PuntPolicy& policy, uint64_t tsc_hz, uint32_t seed, int socket_id)
-    : per_peer_{limit(policy.control, tsc_hz), limit(policy.sccrq, tsc_hz), limit(policy.other, tsc_hz)},
+    : per_peer_{limit(policy.control, tsc_hz), limit(policy.sccrq, tsc_hz), limit(policy.other, tsc_hz),
+                limit(policy.stray, tsc_hz)},
       per_worker_{limit(policy.control_worker, tsc_hz), limit(policy.sccrq_worker, tsc_hz),
-                  limit(policy.other_worker, tsc_hz)},
+                  limit(policy.other_worker, tsc_hz), limit(policy.stray_worker, tsc_hz)},
       seed_(seed) {
-  tat_ = static_cast<uint64_t*>(rte_zmalloc_socket("l2tp_police", 3 * kBuckets * sizeof(uint64_t), 0, socket_id));
+  tat_ = static_cast<uint64_t*>(rte_zmalloc_socket("l2tp_police", kPuntClasses * kBuckets * sizeof(uint64_t), 0, socket_id));
   if (tat_ == nullptr) throw std::runtime_error("worker: no memory for the control-path policer");
 }
 
@@ -107,9 +111,10 @@ uint64_t& PuntPolicer::bucket(PuntClass c, uint32_t peer) {
 }
 
 bool PuntPolicer::admit(PuntClass c, uint32_t peer, uint64_t now, Drop& why) {
-  static constexpr Drop kPeer[3] = {Drop::kPolicedControl, Drop::kPolicedSccrq, Drop::kPolicedOther};
-  static constexpr Drop kWorker[3] = {Drop::kPolicedControlWorker, Drop::kPolicedSccrqWorker,
-                                      Drop::kPolicedOtherWorker};
+  static constexpr Drop kPeer[kPuntClasses] = {Drop::kPolicedControl, Drop::kPolicedSccrq, Drop::kPolicedOther,
+                                               Drop::kPolicedStray};
+  static constexpr Drop kWorker[kPuntClasses] = {Drop::kPolicedControlWorker, Drop::kPolicedSccrqWorker,
+                                                 Drop::kPolicedOtherWorker, Drop::kPolicedStrayWorker};
   const auto i = static_cast<size_t>(c);
   uint64_t& tat = bucket(c, peer);
   if (!conforms(tat, per_peer_[i], now)) {

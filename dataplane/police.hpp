@@ -6,16 +6,22 @@
 // drop and never crowds out the Hellos and LCP of established tunnels.
 //
 // Classes (punt_class()):
-// - kControl: L2TP control of an existing tunnel (T=1, tunnel ID != 0),
+// - kControl: L2TP control of a live tunnel from its peer (T=1, tunnel ID
+//   != 0, published in the TunnelTable with this outer source address),
 //   PPP LCP (0xC021) or data with the P bit (RFC 2661 3.1: preferential
 //   treatment, as for LCP echoes) of a known session, ARP replies (the answers to our
 //   own requests). They go on the worker's high-priority ring.
 // - kSccrq: L2TP control with tunnel ID 0, which only SCCRQ may carry
 //   (RFC 2661 5.1.1): the start of a new tunnel, the cheapest thing to
 //   flood with spoofed sources.
+// - kStray: L2TP control with a tunnel ID != 0 that is not live, or is
+//   another peer's (dataplane/tunnel_table.hpp): the control thread would
+//   drop it as an unknown tunnel, and a flood of it for random tunnel IDs
+//   from random sources must not take the tokens of the live tunnels'
+//   acknowledgements and Hellos, so it has buckets and a cap of its own.
 // - kOther: the rest (IPCP, PAP/CHAP, CCP, data of sessions not in the
 //   fast path, ICMP to us, ARP requests).
-// kSccrq and kOther go on the normal ring.
+// kSccrq, kStray and kOther go on the normal ring.
 //
 // Policing: a GCRA (the virtual-scheduling form of a token bucket, one
 // 64-bit "theoretical arrival time" per bucket) on the TSC. Each class has
@@ -36,18 +42,21 @@
 
 #include "dataplane/counters.hpp"
 #include "dataplane/dp_config.hpp"
+#include "dataplane/tunnel_table.hpp"
 
 struct rte_mbuf;
 
 namespace l2tp::dp {
 
-enum class PuntClass : uint8_t { kControl, kSccrq, kOther };
+enum class PuntClass : uint8_t { kControl, kSccrq, kOther, kStray };
+inline constexpr size_t kPuntClasses = 4;
 
 // The class of a frame a worker punts, and the policing key (the peer's
 // IPv4 address, network order; 0 when the frame has none). Reads headers
 // only, bounds-checked against the first segment: a frame too short to
-// tell is kOther.
-PuntClass punt_class(const rte_mbuf* m, uint32_t& peer);
+// tell is kOther. tunnels: the live tunnels (nullptr: none is live, all
+// tunnel control is kStray).
+PuntClass punt_class(const rte_mbuf* m, const TunnelTable* tunnels, uint32_t& peer);
 
 class PuntPolicer {
  public:
@@ -78,11 +87,11 @@ class PuntPolicer {
   static void take(uint64_t& tat, const Limit& l, uint64_t now) { tat = (tat > now ? tat : now) + l.interval; }
   uint64_t& bucket(PuntClass c, uint32_t peer);
 
-  std::array<Limit, 3> per_peer_;
-  std::array<Limit, 3> per_worker_;
-  std::array<uint64_t, 3> worker_tat_{};
+  std::array<Limit, kPuntClasses> per_peer_;
+  std::array<Limit, kPuntClasses> per_worker_;
+  std::array<uint64_t, kPuntClasses> worker_tat_{};
   uint32_t seed_;
-  uint64_t* tat_ = nullptr;  // 3 * kBuckets
+  uint64_t* tat_ = nullptr;  // kPuntClasses * kBuckets
 };
 
 }  // namespace l2tp::dp

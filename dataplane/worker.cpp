@@ -167,7 +167,7 @@ void Worker::to_control(rte_mbuf** pkts, uint16_t n) {
   const uint64_t now = rte_rdtsc();
   for (uint16_t i = 0; i < n; ++i) {
     uint32_t peer;
-    const PuntClass c = punt_class(pkts[i], peer);
+    const PuntClass c = punt_class(pkts[i], config_.tunnels, peer);
     Drop why = Drop::kCount;
     if (!policer_.admit(c, peer, now, why)) {
       counters_.count(why);

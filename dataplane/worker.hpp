@@ -81,6 +81,10 @@ struct WorkerConfig {
   // Outer IPv4 fragments from the LACs (dataplane/reassembly.hpp).
   ReassemblyConfig reassembly;
   PuntPolicy police;  // limits of what goes up to the control thread
+  // The live tunnels (tunnel_table.hpp), for the policer's classes; the
+  // caller keeps it alive. nullptr: none is live (all tunnel control is
+  // kStray).
+  const TunnelTable* tunnels = nullptr;
   uint32_t police_seed = 0;  // the policer's bucket hash; 0: random (rte_rand)
   // Receive sequencing of upstream data with S set (dataplane/reorder.hpp).
   ReorderConfig reorder;

@@ -7,7 +7,8 @@
 //   malformed  L2TPv3 on 1701, an L2TP Length beyond the datagram, a UDP
 //              length that disagrees with IPv4's, a bad IPv4 IHL
 //   control    Hellos for random tunnel IDs (not 0) from random sources:
-//              what the high-priority class of the control path sees
+//              the workers police them as stray control (police.hpp), apart
+//              from the live tunnels' own
 // (--kinds picks which) for a number of seconds, then prints what it sent,
 // by kind, and the rate:
 //   sent 1234567 frames in 5.00 s: 246913 pps (sccrq 308642, unknown 308642, malformed 308642, control 308641)

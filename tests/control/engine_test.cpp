@@ -359,6 +359,19 @@ struct RecordingFastPath : FastPath {
     withdrawn.push_back(sid);
     return true;
   }
+  // The live tunnels, with how many datagrams had left when each came up.
+  struct Up {
+    uint16_t id;
+    Endpoint peer;
+    size_t sent_before;
+  };
+  std::vector<Up> tunnels_up;
+  std::vector<uint16_t> tunnels_down;
+  const SimIo* io = nullptr;  // whose datagrams sent_before counts
+  void tunnel_up(uint16_t id, const Endpoint& peer) override {
+    tunnels_up.push_back({id, peer, io ? io->sent.size() : 0});
+  }
+  void tunnel_down(uint16_t id) override { tunnels_down.push_back(id); }
 };
 
 struct HandoffCall {
@@ -468,4 +481,85 @@ TEST(FastPathHandoff, EventsForUnknownSessionsAndDoubleWithdrawalsDoNothing) {
   c.handoff.session_down(c.lns_session->local_id());
   c.handoff.session_down(c.lns_session->local_id());
   EXPECT_EQ(c.fp.withdrawn.size(), 1u);
+}
+
+// ---- the live tunnels, as the Engine tells the fast path -------------------
+
+namespace {
+
+struct TunnelSeam {
+  Pair p;
+  RecordingFastPath fa, fb;
+  explicit TunnelSeam(PeerPolicy lns_policy = accept_all()) : p(std::move(lns_policy)) {
+    fa.io = &p.io_a;
+    fb.io = &p.io_b;
+    p.a.set_fast_path(&fa);
+    p.b.set_fast_path(&fb);
+  }
+  uint16_t only_tunnel(const Engine& e) {
+    uint16_t id = 0;
+    e.for_each_tunnel([&](const Tunnel& t, const Endpoint&, const Endpoint&) { id = t.local_id(); });
+    return id;
+  }
+};
+
+}  // namespace
+
+TEST(EngineTunnelSeam, TunnelIdsAreLiveBeforeTheirSccrqOrSccrpLeavesAndUntilTheyAreFreed) {
+  TunnelSeam s;
+  Tunnel* t = s.p.a.open_tunnel(kA, kB, {}, s.p.now());
+  ASSERT_NE(t, nullptr);
+  // LAC: the ID is live for the LNS before our SCCRQ leaves.
+  ASSERT_EQ(s.fa.tunnels_up.size(), 1u);
+  EXPECT_EQ(s.fa.tunnels_up[0].id, t->local_id());
+  EXPECT_EQ(s.fa.tunnels_up[0].peer, kB);
+  EXPECT_EQ(s.fa.tunnels_up[0].sent_before, 0u);
+  EXPECT_EQ(s.p.io_a.sent.size(), 1u);
+  ASSERT_TRUE(s.p.run_until([&] { return s.p.rec_a.tunnels_up == 1 && s.p.rec_b.tunnels_up == 1; }, 10s));
+  // LNS: live from the SCCRQ, before its SCCRP.
+  ASSERT_EQ(s.fb.tunnels_up.size(), 1u);
+  EXPECT_EQ(s.fb.tunnels_up[0].id, s.only_tunnel(s.p.b));
+  EXPECT_EQ(s.fb.tunnels_up[0].peer, kA);
+  EXPECT_EQ(s.fb.tunnels_up[0].sent_before, 0u);
+  EXPECT_EQ(s.fa.tunnels_up.size(), 1u) << "the SCCRP publishes nothing more";
+
+  const uint16_t a_id = t->local_id(), b_id = s.fb.tunnels_up[0].id;
+  s.p.a.close_all({result::kBeingShutDown, 0, "shutting down"}, s.p.now());
+  s.p.run_until([] { return false; }, 1s);
+  // RFC 2661 5.7: both ends keep the tunnel a while for the StopCCN's
+  // acknowledgement: still live for the workers.
+  EXPECT_TRUE(s.fa.tunnels_down.empty());
+  ASSERT_TRUE(s.p.run_until([&] { return s.p.a.tunnel_count() == 0 && s.p.b.tunnel_count() == 0; }, 60s));
+  EXPECT_EQ(s.fa.tunnels_down, std::vector<uint16_t>{a_id});
+  EXPECT_EQ(s.fb.tunnels_down, std::vector<uint16_t>{b_id});
+  EXPECT_TRUE(s.fa.withdrawn.empty()) << "tunnels only: sessions are the handoff's";
+}
+
+TEST(EngineTunnelSeam, ARefusedSccrqPublishesNothingAndTheLacsOwnTunnelIsWithdrawnOnceFreed) {
+  TunnelSeam s([](const DatagramMeta&, const std::string&) { return PeerDecision{std::nullopt, "go away"}; });
+  s.p.a.open_tunnel(kA, kB, {}, s.p.now());
+  ASSERT_TRUE(s.p.run_until([&] { return s.p.rec_a.tunnels_down == 1; }, 10s));
+  EXPECT_TRUE(s.fb.tunnels_up.empty()) << "a refusal costs no state, and no live tunnel";
+  // The LAC's own tunnel is freed after it heard the StopCCN.
+  ASSERT_TRUE(s.p.run_until([&] { return s.p.a.tunnel_count() == 0; }, 60s));
+  ASSERT_EQ(s.fa.tunnels_up.size(), 1u);
+  EXPECT_EQ(s.fa.tunnels_down, std::vector<uint16_t>{s.fa.tunnels_up[0].id});
+}
+
+TEST(EngineTunnelSeam, TheTieBreakersLoserIsWithdrawnAndTheWinnerStaysLive) {
+  TunnelSeam s;
+  TunnelSettings low, high;
+  low.tie_breaker = 0x1111;
+  high.tie_breaker = 0x9999;
+  s.p.a.open_tunnel(kA, kB, low, s.p.now());
+  Tunnel* lost = s.p.b.open_tunnel(kB, kA, high, s.p.now());
+  const uint16_t lost_id = lost->local_id();
+  ASSERT_TRUE(s.p.run_until([&] { return s.p.rec_a.tunnels_up == 1 && s.p.rec_b.tunnels_up == 1; }, 10s));
+  s.p.run_until([] { return false; }, 5s);
+  ASSERT_EQ(s.p.b.tunnel_count(), 1u);
+  ASSERT_EQ(s.fb.tunnels_up.size(), 2u);  // its own SCCRQ's, then the one answering A's
+  EXPECT_EQ(s.fb.tunnels_up[0].id, lost_id);
+  EXPECT_EQ(s.fb.tunnels_down, std::vector<uint16_t>{lost_id});
+  EXPECT_EQ(s.fb.tunnels_up[1].id, s.only_tunnel(s.p.b));
+  EXPECT_EQ(s.fb.tunnels_up[1].peer, kA);
 }

@@ -381,6 +381,10 @@ TEST(DataPlaneConfigParse, EveryKeyIsRead) {
   s["police control worker burst"] = "300";
   s["police other worker rate"] = "9000";
   s["police other worker burst"] = "900";
+  s["police stray rate"] = "20";
+  s["police stray burst"] = "4";
+  s["police stray worker rate"] = "200";
+  s["police stray worker burst"] = "40";
   auto r = parse_dataplane_config(s, {"--no-shconf"}, 1702);
   ASSERT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0]);
   const DataPlaneConfig& c = *r.config;
@@ -408,6 +412,10 @@ TEST(DataPlaneConfigParse, EveryKeyIsRead) {
   EXPECT_EQ(c.police.control_worker.burst, 300u);
   EXPECT_EQ(c.police.other_worker.rate, 9000u);
   EXPECT_EQ(c.police.other_worker.burst, 900u);
+  EXPECT_EQ(c.police.stray.rate, 20u);
+  EXPECT_EQ(c.police.stray.burst, 4u);
+  EXPECT_EQ(c.police.stray_worker.rate, 200u);
+  EXPECT_EQ(c.police.stray_worker.burst, 40u);
 }
 
 TEST(DataPlaneConfigParse, PoliceLimitsMustBePositiveAndBounded) {
@@ -415,6 +423,7 @@ TEST(DataPlaneConfigParse, PoliceLimitsMustBePositiveAndBounded) {
   s["police sccrq rate"] = "0";
   s["police control burst"] = "2000000";
   s["police other rate"] = "fast";
+  s["police stray worker burst"] = "0";
   auto r = parse_dataplane_config(s, {}, 1701);
   EXPECT_FALSE(r.config);
   auto has = [&](const std::string& what) {
@@ -423,7 +432,8 @@ TEST(DataPlaneConfigParse, PoliceLimitsMustBePositiveAndBounded) {
   EXPECT_TRUE(has("\"police sccrq rate\": \"0\": packets per second, 1 to 10000000"));
   EXPECT_TRUE(has("\"police control burst\": \"2000000\": packets, 1 to 1000000"));
   EXPECT_TRUE(has("\"police other rate\": \"fast\""));
-  EXPECT_EQ(r.errors.size(), 3u);
+  EXPECT_TRUE(has("\"police stray worker burst\": \"0\": packets, 1 to 1000000"));
+  EXPECT_EQ(r.errors.size(), 4u);
 }
 
 TEST(DataPlaneConfigParse, ErrorsNameKeyAndValueAndAllAreReported) {

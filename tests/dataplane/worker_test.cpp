@@ -29,6 +29,7 @@ class WorkerTest : public FastPathTest {
     ASSERT_GE(access_.port, 0);
     ASSERT_GE(core_.port, 0);
     ASSERT_TRUE(table_->publish(entry()));
+    ASSERT_TRUE(tunnels_.publish(0x4d2a, rte_cpu_to_be_32(kLacAddr)));  // the session's tunnel
   }
   void TearDown() override { free_control_rings(rings_); }
 
@@ -45,6 +46,7 @@ class WorkerTest : public FastPathTest {
     c.from_control = rings_.from_control;
     c.to_control_high = rings_.to_control_high;
     c.police_seed = 0x5eed;  // the same buckets every run
+    c.tunnels = &tunnels_;
     return c;
   }
 
@@ -86,6 +88,7 @@ class WorkerTest : public FastPathTest {
   RingPort access_{"access"};
   RingPort core_{"core"};
   ControlRings rings_;
+  TunnelTable tunnels_;
   static inline uint16_t next_worker_rings_ = 100;
 };
 
@@ -484,9 +487,12 @@ TEST_F(WorkerTest, SpoofedControlAndOtherTrafficIsCappedPerWorker) {
   c.access_addr = rte_cpu_to_be_32(kOurAddr);  // pings of it go up
   Worker w(c);
   std::vector<Bytes> in;
-  // Control for tunnel IDs nobody set up and pings of our address, each
-  // from a source of its own: every peer bucket has room, the worker's not.
-  for (uint32_t i = 0; i < 10; ++i) in.push_back(control_message(static_cast<uint16_t>(0x100 + i), 6, ipv4(203, 0, 113, 1) + i));
+  // Control of ten live tunnels and pings of our address, each from a
+  // source of its own: every peer bucket has room, the worker's not.
+  for (uint32_t i = 0; i < 10; ++i) {
+    ASSERT_TRUE(tunnels_.publish(static_cast<uint16_t>(0x100 + i), rte_cpu_to_be_32(ipv4(203, 0, 113, 1) + i)));
+    in.push_back(control_message(static_cast<uint16_t>(0x100 + i), 6, ipv4(203, 0, 113, 1) + i));
+  }
   for (uint32_t i = 0; i < 10; ++i) {
     Bytes ping = cat(ethernet(kOurAccessMac, kLacMac, 0, 0x0800), ipv4_header(ipv4(203, 0, 114, 1) + i, kOurAddr, 1, 64, 28));
     append(ping, Bytes{8, 0, 0xf7, 0xff, 0, 0, 0, 0});  // ICMP echo request
@@ -510,10 +516,12 @@ TEST_F(WorkerTest, ControlAndOtherClassesArePolicedPerPeer) {
   c.police.control = {1, 4};
   c.police.other = {1, 3};
   Worker w(c);
+  ASSERT_TRUE(tunnels_.publish(0x4d2b, rte_cpu_to_be_32(kOtherLac)));
+  auto other_hello = [](uint16_t ns) { return control_message(0x4d2b, 6, kOtherLac, ns); };
   const Bytes ipcp = data(0x8021, {0x01, 0x01, 0x00, 0x04});
   std::vector<Bytes> in;
   for (uint16_t i = 0; i < 8; ++i) in.push_back(hello(kLacAddr, i));
-  for (uint16_t i = 0; i < 3; ++i) in.push_back(hello(kOtherLac, i));
+  for (uint16_t i = 0; i < 3; ++i) in.push_back(other_hello(i));
   for (uint16_t i = 0; i < 5; ++i) in.push_back(ipcp);
   inject(access_.rx, in);
   w.attach();
@@ -521,7 +529,7 @@ TEST_F(WorkerTest, ControlAndOtherClassesArePolicedPerPeer) {
   w.detach();
   EXPECT_EQ(take(rings_.to_control_high),
             (std::vector<Bytes>{hello(kLacAddr, 0), hello(kLacAddr, 1), hello(kLacAddr, 2), hello(kLacAddr, 3),
-                                hello(kOtherLac, 0), hello(kOtherLac, 1), hello(kOtherLac, 2)}))
+                                other_hello(0), other_hello(1), other_hello(2)}))
       << "the other peer has a bucket of its own";
   EXPECT_EQ(take(rings_.to_control), std::vector<Bytes>(3, ipcp));
   EXPECT_EQ(w.counters().dropped(Drop::kPolicedControl), 4u);
@@ -529,12 +537,96 @@ TEST_F(WorkerTest, ControlAndOtherClassesArePolicedPerPeer) {
   expect_accounted(w.counters());
 }
 
+TEST_F(WorkerTest, SpoofedControlForTunnelsNotLiveIsPolicedAsStrayWhileTheTunnelsHellosPass) {
+  constexpr uint32_t kSpoofer = ipv4(203, 0, 113, 200);
+  WorkerConfig c = config(1024);
+  c.police.control_worker = {1, 4};  // room for the tunnel's 4 Hellos and nothing else
+  c.police.stray = {1, 2};
+  c.police.stray_worker = {1, 10};
+  Worker w(c);
+  std::vector<Bytes> in, stray_up, hellos;
+  // The live tunnel's ID from another source: stray, its peer bucket holds 2.
+  for (uint16_t i = 0; i < 3; ++i) in.push_back(hello(kSpoofer, i));
+  stray_up = {hello(kSpoofer, 0), hello(kSpoofer, 1)};
+  // Random tunnel IDs from random sources, the tunnel's Hellos among them:
+  // the stray cap takes 8 more, the Hellos go through the control class.
+  for (uint32_t i = 0; i < 20; ++i) {
+    const Bytes m = control_message(static_cast<uint16_t>(0x100 + i * 7), 6, ipv4(198, 18, 0, 1) + i);
+    in.push_back(m);
+    if (stray_up.size() < 10) stray_up.push_back(m);
+    if (i % 5 == 4) {
+      in.push_back(hello(kLacAddr, static_cast<uint16_t>(i)));
+      hellos.push_back(in.back());
+    }
+  }
+  ASSERT_LE(in.size(), kBurst);  // one burst: one TSC reading, no refill
+  inject(access_.rx, in);
+  w.attach();
+  w.poll();
+  w.detach();
+  EXPECT_EQ(take(rings_.to_control_high), hellos) << "every Hello of the tunnel, on the high ring";
+  EXPECT_EQ(take(rings_.to_control), stray_up) << "strays on the normal ring, up to the caps";
+  const WorkerCounters& wc = w.counters();
+  EXPECT_EQ(wc.dropped(Drop::kPolicedStray), 1u);
+  EXPECT_EQ(wc.dropped(Drop::kPolicedStrayWorker), 12u);
+  EXPECT_EQ(wc.dropped(Drop::kPolicedControl) + wc.dropped(Drop::kPolicedControlWorker), 0u)
+      << "strays take no control tokens";
+  EXPECT_EQ(wc.dropped_total(), 13u);
+  expect_accounted(wc);
+}
+
+TEST_F(WorkerTest, ControlOfAWithdrawnTunnelBecomesStray) {
+  Worker w(config(1024));
+  w.attach();
+  inject(access_.rx, {hello(kLacAddr, 1)});
+  w.poll();
+  EXPECT_EQ(take(rings_.to_control_high), std::vector<Bytes>{hello(kLacAddr, 1)});
+  tunnels_.withdraw(0x4d2a);
+  inject(access_.rx, {hello(kLacAddr, 2)});
+  w.poll();
+  EXPECT_TRUE(take(rings_.to_control_high).empty());
+  EXPECT_EQ(take(rings_.to_control), std::vector<Bytes>{hello(kLacAddr, 2)});
+  // The ID reused for another peer: the old peer's control stays stray.
+  ASSERT_TRUE(tunnels_.publish(0x4d2a, rte_cpu_to_be_32(ipv4(198, 51, 100, 8))));
+  inject(access_.rx, {hello(kLacAddr, 3), hello(ipv4(198, 51, 100, 8), 3)});
+  w.poll();
+  w.detach();
+  EXPECT_EQ(take(rings_.to_control_high), std::vector<Bytes>{hello(ipv4(198, 51, 100, 8), 3)});
+  EXPECT_EQ(take(rings_.to_control), std::vector<Bytes>{hello(kLacAddr, 3)});
+  expect_accounted(w.counters());
+}
+
+TEST(TunnelTable, PublishesAndWithdrawsPeersByTunnelId) {
+  TunnelTable t;
+  const uint32_t a = rte_cpu_to_be_32(0xC6336407), b = rte_cpu_to_be_32(0xC6336408);
+  EXPECT_EQ(t.published(), 0u);
+  EXPECT_FALSE(t.matches(7, a));
+  EXPECT_FALSE(t.publish(0, a)) << "tunnel ID 0 is the SCCRQ's, never a tunnel";
+  EXPECT_FALSE(t.publish(7, 0));
+  EXPECT_FALSE(t.matches(7, 0));
+  EXPECT_TRUE(t.publish(7, a));
+  EXPECT_TRUE(t.publish(65535, b));
+  EXPECT_EQ(t.published(), 2u);
+  EXPECT_TRUE(t.matches(7, a));
+  EXPECT_FALSE(t.matches(7, b));
+  EXPECT_FALSE(t.matches(8, a));
+  EXPECT_TRUE(t.publish(7, b));  // replaced, still one
+  EXPECT_EQ(t.published(), 2u);
+  EXPECT_EQ(t.peer(7), b);
+  t.withdraw(7);
+  t.withdraw(7);
+  t.withdraw(9);  // never published
+  EXPECT_EQ(t.published(), 1u);
+  EXPECT_EQ(t.peer(7), 0u);
+  EXPECT_TRUE(t.matches(65535, b));
+}
+
 TEST_F(WorkerTest, PuntClassesSortArpLcpPriorityDataAndTheRest) {
   uint32_t peer = 0;
   auto cls = [&](const Bytes& frame) {
     rte_mbuf* m = to_mbuf(frame);
     EXPECT_NE(m, nullptr);
-    const PuntClass k = punt_class(m, peer);
+    const PuntClass k = punt_class(m, &tunnels_, peer);
     rte_pktmbuf_free(m);
     return k;
   };
@@ -557,6 +649,9 @@ TEST_F(WorkerTest, PuntClassesSortArpLcpPriorityDataAndTheRest) {
   EXPECT_EQ(cls(sccrq()), PuntClass::kSccrq);
   EXPECT_EQ(peer, rte_cpu_to_be_32(kLacAddr));
   EXPECT_EQ(cls(hello()), PuntClass::kControl);
+  EXPECT_EQ(cls(hello(ipv4(203, 0, 113, 9))), PuntClass::kStray) << "the tunnel is another peer's";
+  EXPECT_EQ(peer, rte_cpu_to_be_32(ipv4(203, 0, 113, 9)));
+  EXPECT_EQ(cls(control_message(0x4d2b, 6)), PuntClass::kStray) << "no such tunnel";
   EXPECT_EQ(cls(data(0xC021, {0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4})), PuntClass::kControl);
   EXPECT_EQ(cls(data(0x8021, {0x01, 0x01, 0x00, 0x04})), PuntClass::kOther);
   EXPECT_EQ(cls(data(0xC223, {0x01, 0x01, 0x00, 0x04})), PuntClass::kOther);  // CHAP
@@ -571,6 +666,10 @@ TEST_F(WorkerTest, PuntClassesSortArpLcpPriorityDataAndTheRest) {
   priority[0] |= 0x01;  // P (RFC 2661 3.1)
   EXPECT_EQ(cls(upstream(priority)), PuntClass::kControl);
   EXPECT_EQ(cls(upstream(Bytes{0xC8, 0x02})), PuntClass::kOther) << "too short to tell";
+  rte_mbuf* m = to_mbuf(hello());
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(punt_class(m, nullptr, peer), PuntClass::kStray) << "no table: no tunnel is live";
+  rte_pktmbuf_free(m);
 }
 
 TEST_F(WorkerTest, FloodOfSccrqsUnknownSessionsAndMalformedPacketsIsCountedWhileTheSessionForwards) {
