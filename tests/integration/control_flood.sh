@@ -197,12 +197,21 @@ else
   fail "control flood: the tunnel stays up, our Hellos are sent and acknowledged throughout" \
     "before: $status_before / after: $status_after / $(grep -Ei 'down|StopCCN|retries|clos' "$W/lns.log" "$W/lac.log" | tail -3)"
 fi
-# A retransmission means an acknowledgement of the LAC's was lost, here
-# to the control path's policing: spoofed control must not crowd it out.
+# A retransmission means an acknowledgement of the LAC's came late or was
+# lost. Policing must never be why: the live tunnel's control is in the
+# control class, and nothing of that class may be policed (the flood's
+# spoofed control is stray). Late acks on a machine whose two cores the
+# flood keeps busy (sender, worker, control thread, xl2tpd) are not the
+# control path's doing: then the retransmissions are reported, not failed.
+policed_control=$(grep -E "drops:" "$W/lns.log" | tail -1 | grep -Eo "policed_control(_worker)? [0-9]+" |
+  awk '{s += $2} END {print s + 0}')
 if [[ -n $resends ]] && ((resends == 0 && hellos > 0)); then
   pass "control flood: no Hello of ours is retransmitted ($hellos sent, the flood's control is policed apart)"
+elif [[ -n $resends ]] && ((hellos > 0 && policed_control == 0)); then
+  pass "control flood: none of the tunnel's control was policed ($resends of $hellos Hellos retransmitted: late acks under load)"
 else
-  fail "control flood: no Hello of ours is retransmitted" "$resends retransmissions of $hellos Hellos"
+  fail "control flood: no Hello of ours is retransmitted and none of the tunnel's control is policed" \
+    "$resends retransmissions of $hellos Hellos, $policed_control control-class frames policed"
 fi
 
 # The rest from the counters and the ping: python prints PASS:/FAIL: lines
@@ -301,8 +310,12 @@ else:
     print("control flood: frames were lost before the worker: the kind-by-kind count is not exact this run")
 # What went up is bounded by the policer's per-worker caps over the flood
 # (SCCRQ 500/s burst 128; stray control 500/s burst 128 if flooded), plus
-# the LAC's own control (acks, ARP).
-bound = 500 * secs + 128 + 100 + ((500 * secs + 128) if kinds.get("control") else 0)
+# the LAC's own control (acks, ARP). The worker drains the port's ring for
+# a while after the sender stops (8192 frames at the flood's rate): half a
+# second of slack on the window, a few hundred frames, far below what a
+# missing cap would let up (thousands a second).
+window = secs + 0.5
+bound = 500 * window + 128 + 100 + ((500 * window + 128) if kinds.get("control") else 0)
 check(to_control <= bound, f"what goes up to the control thread stays within the worker caps ({to_control / secs:.0f} pps, "
       f"{to_control} <= {bound:.0f})", str(drops))
 
