@@ -113,18 +113,7 @@ if ! wait_log "$W/lns.log" "listening on 192\.0\.2\.2:1701 \(DPDK data plane\)" 
   fail "control flood: l2tpd starts its DPDK data plane" "$(tail -5 "$W/lns.log")"
   exit 1
 fi
-unshare -m sh -c "mount --bind '$PPP_PEER' /usr/sbin/pppd && exec ip netns exec '$NS_A' xl2tpd -D -c '$W/lac.conf' -s /dev/null -p '$W/lac.pid' -C '$W/lac.ctl'" \
-  >"$W/lac.log" 2>&1 &
-PIDS+=($!)
-disown
-if wait_log "$W/lac-ppp.log" "IPCP up: local 10\.9\.0\.10 remote 10\.9\.0\.1 interface ppp0" 30 &&
-   wait_log "$W/lns.log" "session [0-9]+: IPCP up, peer 10\.9\.0\.10" 5; then
-  pass "control flood: the call is up through the data plane (IPCP gives 10.9.0.10)"
-else
-  fail "control flood: the call is up through the data plane" "$(tail -3 "$W/lns.log" | tr '\n' ' ')"
-  exit 1
-fi
-ip -n "$NS_A" route add 198.51.100.0/24 dev ppp0
+fastpath_lac_up "$NS_A" "$W" "$PPP_PEER" "control flood: the call is up through the data plane (IPCP gives 10.9.0.10)" || exit 1
 if ! ip netns exec "$NS_A" ping -c 3 -i 0.2 -W 2 -I 10.9.0.10 198.51.100.254 >"$W/ping0.txt" 2>&1; then
   fail "control flood: the subscriber's ping crosses the fast path before the flood" "$(tail -2 "$W/ping0.txt")"
   exit 1

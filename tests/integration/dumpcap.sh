@@ -135,19 +135,7 @@ else
   exit 1
 fi
 
-unshare -m sh -c "mount --bind '$PPP_PEER' /usr/sbin/pppd && exec ip netns exec '$NS_A' xl2tpd -D -c '$W/lac.conf' -s /dev/null -p '$W/lac.pid' -C '$W/lac.ctl'" \
-  >"$W/lac.log" 2>&1 &
-PIDS+=($!)
-disown
-if wait_log "$W/lac-ppp.log" "IPCP up: local 10\.9\.0\.10 remote 10\.9\.0\.1 interface ppp0" 30 &&
-   wait_log "$W/lns.log" "session [0-9]+: IPCP up, peer 10\.9\.0\.10, local 10\.9\.0\.1" 5; then
-  pass "dpdk-dumpcap: the call comes up and IPCP gives the subscriber 10.9.0.10"
-else
-  fail "dpdk-dumpcap: the call comes up and IPCP gives the subscriber 10.9.0.10" \
-    "$(tail -3 "$W/lns.log" | tr '\n' ' ') / $(tail -2 "$W/lac-ppp.log" 2>/dev/null | tr '\n' ' ')"
-  exit 1
-fi
-ip -n "$NS_A" route add 198.51.100.0/24 dev ppp0
+fastpath_lac_up "$NS_A" "$W" "$PPP_PEER" "dpdk-dumpcap: the call comes up and IPCP gives the subscriber 10.9.0.10" || exit 1
 # "session 5 up on tunnel 3 (peer session 9, ...)": upstream frames carry
 # our IDs, downstream ones the LAC's.
 up=$(grep -Eo "session [0-9]+ up on tunnel [0-9]+ \(peer session [0-9]+" "$W/lns.log" | tail -1)

@@ -105,20 +105,7 @@ else
     "$(tail -1 "$W/ping-core.txt") / $(tail -1 "$W/ping-access.txt" 2>/dev/null)"
 fi
 
-unshare -m sh -c "mount --bind '$PPP_PEER' /usr/sbin/pppd && exec ip netns exec '$NS_A' xl2tpd -D -c '$W/lac.conf' -s /dev/null -p '$W/lac.pid' -C '$W/lac.ctl'" \
-  >"$W/lac.log" 2>&1 &
-PIDS+=($!)
-disown
-
-if wait_log "$W/lac-ppp.log" "IPCP up: local 10\.9\.0\.10 remote 10\.9\.0\.1 interface ppp0" 30 &&
-   wait_log "$W/lns.log" "session [0-9]+: IPCP up, peer 10\.9\.0\.10, local 10\.9\.0\.1" 5; then
-  pass "$TEST: the call comes up through the data plane's control path, IPCP gives 10.9.0.10"
-else
-  fail "$TEST: the call comes up through the data plane's control path, IPCP gives 10.9.0.10" \
-    "$(tail -3 "$W/lns.log" | tr '\n' ' ') / $(tail -2 "$W/lac-ppp.log" 2>/dev/null | tr '\n' ' ')"
-  exit 1
-fi
-ip -n "$NS_A" route add 198.51.100.0/24 dev ppp0
+fastpath_lac_up "$NS_A" "$W" "$PPP_PEER" "$TEST: the call comes up through the data plane's control path, IPCP gives 10.9.0.10" || exit 1
 
 if ip netns exec "$NS_A" ping -c 5 -i 0.2 -W 3 -I 10.9.0.10 198.51.100.254 >"$W/ping.txt" 2>&1; then
   pass "$TEST: the subscriber's ping of the core host crosses the fast path and the replies come back"

@@ -130,3 +130,24 @@ redial = no
 pppoptfile = $1/lac.options
 CONF
 }
+
+# fastpath_lac_up NS W PPP_PEER NAME: the LAC of the fast-path scripts:
+# xl2tpd with $W/lac.conf (fastpath_lac) in NS, ppp-peer bound over pppd,
+# its PID added to PIDS; then waits for IPCP to give the subscriber
+# 10.9.0.10 on both ends (W/lac-ppp.log, W/lns.log), prints PASS/FAIL
+# NAME, and routes the core subnet over ppp0. False when the call does not
+# come up.
+fastpath_lac_up() {
+  unshare -m sh -c "mount --bind '$3' /usr/sbin/pppd && exec ip netns exec '$1' xl2tpd -D -c '$2/lac.conf' -s /dev/null -p '$2/lac.pid' -C '$2/lac.ctl'" \
+    >"$2/lac.log" 2>&1 &
+  PIDS+=($!)
+  disown
+  if wait_log "$2/lac-ppp.log" "IPCP up: local 10\.9\.0\.10 remote 10\.9\.0\.1 interface ppp0" 30 &&
+     wait_log "$2/lns.log" "session [0-9]+: IPCP up, peer 10\.9\.0\.10, local 10\.9\.0\.1" 5; then
+    pass "$4"
+  else
+    fail "$4" "$(tail -3 "$2/lns.log" | tr '\n' ' ') / $(tail -2 "$2/lac-ppp.log" 2>/dev/null | tr '\n' ' ')"
+    return 1
+  fi
+  ip -n "$1" route add 198.51.100.0/24 dev ppp0
+}
