@@ -8,6 +8,7 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
+#include "shared/bytes.hpp"
 #include "shared/header.hpp"
 #include "shared/ppp.hpp"
 
@@ -15,16 +16,16 @@ namespace l2tp::dp {
 
 namespace {
 
-inline uint16_t load16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+using wire::load_be16;
 
 // Ethernet and at most one 802.1Q tag. Returns the L2 length and sets
 // ether_type, or 0 when the frame is too short.
 inline uint16_t parse_l2(const uint8_t* p, uint32_t len, uint16_t& ether_type) {
   if (len < RTE_ETHER_HDR_LEN) return 0;
-  ether_type = load16(p + 12);
+  ether_type = load_be16(p + 12);
   if (ether_type != RTE_ETHER_TYPE_VLAN) return RTE_ETHER_HDR_LEN;
   if (len < RTE_ETHER_HDR_LEN + 4) return 0;
-  ether_type = load16(p + 16);
+  ether_type = load_be16(p + 16);
   return RTE_ETHER_HDR_LEN + 4;
 }
 
@@ -34,7 +35,7 @@ inline uint16_t check_ipv4(const uint8_t* ip, uint32_t avail, uint32_t frame_res
   if (avail < sizeof(rte_ipv4_hdr)) return 0;
   if ((ip[0] >> 4) != 4) return 0;
   uint16_t ihl = static_cast<uint16_t>((ip[0] & 0x0F) * 4);
-  total = load16(ip + 2);
+  total = load_be16(ip + 2);
   if (ihl < sizeof(rte_ipv4_hdr) || ihl > avail || total < ihl || total > frame_rest) return 0;
   return ihl;
 }
@@ -50,7 +51,7 @@ inline uint32_t fixed_data_header(const uint8_t* l2tp, uint16_t flags, uint32_t 
   uint32_t hlen;
   if (flags == wire::kVersion2) {
     hlen = 6;
-  } else if (flags == (wire::kFlagLength | wire::kVersion2) && load16(l2tp + 2) == datagram_len &&
+  } else if (flags == (wire::kFlagLength | wire::kVersion2) && load_be16(l2tp + 2) == datagram_len &&
              datagram_len <= readable) {
     hlen = 8;
   } else {
@@ -85,20 +86,20 @@ Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t
   const uint16_t ihl = check_ipv4(ip, seg_len - l2, pkt_len - l2, ip_total);
   if (ihl == 0) return drop = Drop::kIpv4Header, Verdict::kDrop;
   // MF set or a fragment offset: L2TP over a fragment would need reassembly.
-  if (load16(ip + 6) & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
+  if (load_be16(ip + 6) & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
     return drop = Drop::kIpv4Fragment, Verdict::kDrop;
   if (ip[9] != IPPROTO_UDP) return drop = Drop::kNotL2tp, Verdict::kDrop;
 
   const uint32_t udp_at = l2 + ihl;
   if (seg_len < udp_at + sizeof(rte_udp_hdr)) return drop = Drop::kRunt, Verdict::kDrop;
   const uint8_t* udp = p + udp_at;
-  const uint16_t src_port = load16(udp);
-  const uint16_t dst_port = load16(udp + 2);
+  const uint16_t src_port = load_be16(udp);
+  const uint16_t dst_port = load_be16(udp + 2);
   // An LNS listens on 1701; a LAC may use another local port and sends to
   // the LNS's 1701 (RFC 2661 8.1).
   if (dst_port != wire::kL2tpPort && src_port != wire::kL2tpPort)
     return drop = Drop::kNotL2tp, Verdict::kDrop;
-  const uint16_t udp_len = load16(udp + 4);
+  const uint16_t udp_len = load_be16(udp + 4);
   if (udp_len < sizeof(rte_udp_hdr) || udp_len != ip_total - ihl)
     return drop = Drop::kUdpLength, Verdict::kDrop;
 
@@ -108,7 +109,7 @@ Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t
   const uint32_t readable = std::min(datagram_len, seg_len - l2tp_at);
   const uint8_t* l2tp = p + l2tp_at;
   if (readable < 2) return drop = Drop::kL2tpHeader, Verdict::kDrop;
-  const uint16_t flags = load16(l2tp);
+  const uint16_t flags = load_be16(l2tp);
   // RFC 2661 3.1: a version other than 2 is discarded silently (L2TPv3
   // shares the port); control messages go to the control thread whole, to
   // be validated there.
@@ -123,8 +124,8 @@ Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t
   bool sequenced = false;  // the fixed shapes have no S bit
   uint16_t ns = 0;
   if (const uint32_t fixed = fixed_data_header(l2tp, flags, readable, datagram_len); fixed != 0) {
-    tunnel_id = load16(l2tp + fixed - 4);
-    session_id = load16(l2tp + fixed - 2);
+    tunnel_id = load_be16(l2tp + fixed - 4);
+    session_id = load_be16(l2tp + fixed - 2);
     message_len = (flags & wire::kFlagLength) ? datagram_len : readable;
     inner_at = l2tp_at + fixed + 4;
   } else {
@@ -179,9 +180,9 @@ uint16_t upstream_session_hint(const rte_mbuf* m) {
   if (l2 == 0 || ether_type != RTE_ETHER_TYPE_IPV4 || seg_len < l2 + sizeof(rte_ipv4_hdr)) return 0;
   const uint32_t l2tp_at = l2 + (p[l2] & 0x0F) * 4u + sizeof(rte_udp_hdr);
   if (seg_len < l2tp_at + 8) return 0;
-  const uint16_t flags = load16(p + l2tp_at);
+  const uint16_t flags = load_be16(p + l2tp_at);
   if (flags & wire::kFlagType) return 0;
-  return load16(p + l2tp_at + ((flags & wire::kFlagLength) ? 6 : 4));
+  return load_be16(p + l2tp_at + ((flags & wire::kFlagLength) ? 6 : 4));
 }
 
 Verdict classify_downstream(const rte_mbuf* m, DownstreamPacket& out, Drop& drop) {

@@ -10,16 +10,14 @@
 
 #include "dataplane/checksum.hpp"
 #include "dataplane/encap.hpp"
+#include "shared/bytes.hpp"
 
 namespace l2tp::dp {
 
 namespace {
 
-uint16_t load16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-void store16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
+using wire::load_be16;
+using wire::store_be16;
 
 constexpr uint8_t kIpprotoIcmp = 1;
 constexpr uint16_t kDontFragment = 0x4000;
@@ -53,9 +51,9 @@ uint16_t session_mss_limit(uint16_t mtu, uint16_t mss_clamp) {
 
 uint32_t mss_clamp_tcp(uint8_t* ip, uint32_t avail, uint16_t limit) {
   // Only the first fragment carries the TCP header.
-  if ((load16(ip + 6) & kOffsetMask) != 0) return 0;
+  if ((load_be16(ip + 6) & kOffsetMask) != 0) return 0;
   const uint32_t ihl = (ip[0] & 0x0Fu) * 4;
-  const uint32_t len = std::min<uint32_t>(avail, load16(ip + 2));
+  const uint32_t len = std::min<uint32_t>(avail, load_be16(ip + 2));
   if (ihl < 20 || len < ihl + 20) return 0;
   uint8_t* tcp = ip + ihl;
   if ((tcp[13] & 0x02) == 0) return 0;  // SYN, with or without ACK
@@ -74,17 +72,17 @@ uint32_t mss_clamp_tcp(uint8_t* ip, uint32_t avail, uint16_t limit) {
     if (optlen < 2 || o + optlen > doff) break;
     if (kind == 2 && optlen == 4) {
       const uint32_t at = o + 2;
-      if (load16(tcp + at) <= limit) return 0;
+      if (load_be16(tcp + at) <= limit) return 0;
       // The checksum covers 16-bit words from the TCP header's start; the
       // option may sit at an odd offset (after a NOP), across two words.
       const uint32_t first = at & ~1u;
       const uint32_t words = (at & 1u) ? 2 : 1;
       uint16_t before[2];
-      for (uint32_t w = 0; w < words; ++w) before[w] = load16(tcp + first + 2 * w);
-      store16(tcp + at, limit);
-      uint16_t sum = load16(tcp + 16);
-      for (uint32_t w = 0; w < words; ++w) sum = checksum_replace16(sum, before[w], load16(tcp + first + 2 * w));
-      store16(tcp + 16, sum);
+      for (uint32_t w = 0; w < words; ++w) before[w] = load_be16(tcp + first + 2 * w);
+      store_be16(tcp + at, limit);
+      uint16_t sum = load_be16(tcp + 16);
+      for (uint32_t w = 0; w < words; ++w) sum = checksum_replace16(sum, before[w], load_be16(tcp + first + 2 * w));
+      store_be16(tcp + 16, sum);
       return 1;
     }
     o += optlen;
@@ -133,7 +131,7 @@ TooBigResult DownstreamMtu::too_big(rte_mbuf* m, const DownstreamPacket& pkt, co
     return {};
   }
   const uint8_t* ip = rte_pktmbuf_mtod_offset(m, const uint8_t*, pkt.l2_len);
-  if (load16(ip + 6) & kDontFragment) {
+  if (load_be16(ip + 6) & kDontFragment) {
     // RFC 1191 4: the router that cannot forward a DF packet says how much
     // it could have forwarded.
     c.count(Drop::kFragmentationNeeded);
@@ -165,7 +163,7 @@ bool DownstreamMtu::icmp_allowed(const uint8_t* ip, uint32_t avail) const {
   // RFC 1122 3.2.2: not about a fragment other than the first, nor about a
   // source that is no single host (0/8, loopback, multicast, class E and
   // broadcast), nor about an ICMP error.
-  if ((load16(ip + 6) & kOffsetMask) != 0) return false;
+  if ((load_be16(ip + 6) & kOffsetMask) != 0) return false;
   const uint8_t first_octet = ip[12];
   if (first_octet == 0 || first_octet == 127 || first_octet >= 224) return false;
   if (ip[9] == kIpprotoIcmp && !icmp_query(ip[ihl])) return false;
@@ -195,20 +193,20 @@ bool DownstreamMtu::make_icmp(rte_mbuf* m, const DownstreamPacket& pkt, uint16_t
   std::memcpy(eth, &hop_.dst, RTE_ETHER_ADDR_LEN);
   std::memcpy(eth + 6, &hop_.src, RTE_ETHER_ADDR_LEN);
   if (hop_.vlan) {
-    store16(eth + 12, RTE_ETHER_TYPE_VLAN);
-    store16(eth + 14, hop_.vlan);
+    store_be16(eth + 12, RTE_ETHER_TYPE_VLAN);
+    store_be16(eth + 14, hop_.vlan);
   }
-  store16(eth + l2 - 2, RTE_ETHER_TYPE_IPV4);
+  store_be16(eth + l2 - 2, RTE_ETHER_TYPE_IPV4);
 
   uint8_t* ip = eth + l2;
   ip[0] = 0x45;
   ip[1] = 0xC0;  // precedence 6, internetwork control (RFC 1812 4.3.2.5)
-  store16(ip + 2, static_cast<uint16_t>(sizeof(rte_ipv4_hdr) + 8 + quote));
-  store16(ip + 4, icmp_id_++);
-  store16(ip + 6, 0);
+  store_be16(ip + 2, static_cast<uint16_t>(sizeof(rte_ipv4_hdr) + 8 + quote));
+  store_be16(ip + 4, icmp_id_++);
+  store_be16(ip + 6, 0);
   ip[8] = 64;
   ip[9] = kIpprotoIcmp;
-  store16(ip + 10, 0);
+  store_be16(ip + 10, 0);
   std::memcpy(ip + 12, &core_addr_, 4);
   std::memcpy(ip + 16, original + 12, 4);  // back to the original source
   const uint16_t ip_sum = rte_ipv4_cksum(reinterpret_cast<const rte_ipv4_hdr*>(ip));
@@ -217,9 +215,9 @@ bool DownstreamMtu::make_icmp(rte_mbuf* m, const DownstreamPacket& pkt, uint16_t
   uint8_t* icmp = ip + sizeof(rte_ipv4_hdr);
   icmp[0] = 3;  // destination unreachable
   icmp[1] = 4;  // fragmentation needed and DF set
-  store16(icmp + 2, 0);
-  store16(icmp + 4, 0);    // unused (RFC 1191 4)
-  store16(icmp + 6, mtu);  // next-hop MTU
+  store_be16(icmp + 2, 0);
+  store_be16(icmp + 4, 0);    // unused (RFC 1191 4)
+  store_be16(icmp + 6, mtu);  // next-hop MTU
   const uint16_t icmp_sum = static_cast<uint16_t>(~rte_raw_cksum(icmp, 8u + quote));
   std::memcpy(icmp + 2, &icmp_sum, 2);
 

@@ -11,6 +11,7 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
+#include "shared/bytes.hpp"
 #include "shared/header.hpp"
 #include "shared/ppp.hpp"
 
@@ -22,16 +23,16 @@ using wire::kL2tpPort;
 constexpr uint16_t kT = wire::kFlagType, kL = wire::kFlagLength, kS = wire::kFlagSequence,
                    kO = wire::kFlagOffset, kP = wire::kFlagPriority;
 
-uint16_t read16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+using wire::load_be16;
 
 // The class of an L2TP message (p: its first octet, n octets of it in the
 // first segment) from peer (network order).
 PuntClass l2tp_class(const uint8_t* p, size_t n, const TunnelTable* tunnels, uint32_t peer) {
   if (n < 6) return PuntClass::kOther;
-  const uint16_t flags = read16(p);
+  const uint16_t flags = load_be16(p);
   size_t off = 2 + ((flags & kL) ? 2 : 0);
   if (n < off + 4) return PuntClass::kOther;
-  const uint16_t tunnel = read16(p + off);
+  const uint16_t tunnel = load_be16(p + off);
   if (flags & kT) {
     if (tunnel == 0) return PuntClass::kSccrq;
     return tunnels != nullptr && tunnels->matches(tunnel, peer) ? PuntClass::kControl : PuntClass::kStray;
@@ -43,13 +44,13 @@ PuntClass l2tp_class(const uint8_t* p, size_t n, const TunnelTable* tunnels, uin
   if (flags & kS) off += 4;
   if (flags & kO) {
     if (n < off + 2) return PuntClass::kOther;
-    off += 2 + read16(p + off);
+    off += 2 + load_be16(p + off);
   }
   // PPP: address and control may be omitted (ACFC), the protocol may be
   // one octet (PFC; LCP itself never is, RFC 1661 6.5).
   if (n >= off + 2 && p[off] == 0xFF && p[off + 1] == 0x03) off += 2;
   if (n < off + 2) return PuntClass::kOther;
-  return read16(p + off) == wire::ppp::kLcp ? PuntClass::kControl : PuntClass::kOther;
+  return load_be16(p + off) == wire::ppp::kLcp ? PuntClass::kControl : PuntClass::kOther;
 }
 
 }  // namespace
@@ -60,10 +61,10 @@ PuntClass punt_class(const rte_mbuf* m, const TunnelTable* tunnels, uint32_t& pe
   const size_t n = m->data_len;
   if (n < sizeof(rte_ether_hdr)) return PuntClass::kOther;
   size_t off = sizeof(rte_ether_hdr);
-  uint16_t type = read16(p + off - 2);
+  uint16_t type = load_be16(p + off - 2);
   if (type == RTE_ETHER_TYPE_VLAN) {
     if (n < off + sizeof(rte_vlan_hdr)) return PuntClass::kOther;
-    type = read16(p + off + 2);
+    type = load_be16(p + off + 2);
     off += sizeof(rte_vlan_hdr);
   }
   if (type == RTE_ETHER_TYPE_ARP) {
