@@ -394,16 +394,21 @@ struct TestpmdOptions {
   bool huge;
 };
 
-// dpdk-testpmd, one forwarding core, on the same net_pcap ports over the
-// same pcaps (loop topology: each port sends back out of itself, and TX
+// dpdk-testpmd, one forwarding core, on the same two net_pcap ports over
+// the same pcaps, the idle one included (loop topology: each port sends back out of itself, and TX
 // frees), same mbuf count, cache and size, burst 32. Returns the median
 // over its one-second samples (after the first two) of the Rx-pps summed
 // over its ports, per second of its forwarding thread on the CPU; 0 if it
 // could not be run.
-double run_testpmd(const TestpmdOptions& o, const Traffic& t, const std::string& empty) {
+struct TestpmdRate {
+  double median = 0;  // pps, per second on the CPU; 0: it could not be run
+  double best = 0;    // the best one-second sample, likewise
+};
+
+TestpmdRate run_testpmd(const TestpmdOptions& o, const Traffic& t, const std::string& empty) {
   char path[] = "/tmp/l2tp-dp-bench-testpmd-XXXXXX";
   int fd = mkstemp(path);
-  if (fd < 0) return 0;
+  if (fd < 0) return {};
   std::vector<std::string> args = {"dpdk-testpmd", "-l", o.lcores, "--no-pci", "--file-prefix",
                                    "l2tpdpbench_testpmd", "--log-level=lib.*:error"};
   if (o.huge)
@@ -411,8 +416,9 @@ double run_testpmd(const TestpmdOptions& o, const Traffic& t, const std::string&
   else
     args.insert(args.end(), {"--no-huge", "-m", "1024", "--no-shconf"});
   unsigned ports = 0;
+  // Both ports, as the worker has them: an idle one is polled too.
   for (const std::string* pcap : {&t.access_pcap, &t.core_pcap})
-    if (!pcap->empty()) args.push_back("--vdev=net_pcap" + std::to_string(ports++) + "," + pcap_devargs(*pcap, empty));
+    args.push_back("--vdev=net_pcap" + std::to_string(ports++) + "," + pcap_devargs(*pcap, empty));
   args.insert(args.end(), {"--", "--forward-mode=" + o.mode, "--stats-period=1", "--nb-cores=1",
                            "--port-topology=loop", "--burst=32", "--mbcache=256",
                            "--total-num-mbufs=" + std::to_string(o.mbufs), "--mbuf-size=" +
@@ -431,7 +437,7 @@ double run_testpmd(const TestpmdOptions& o, const Traffic& t, const std::string&
   close(fd);
   if (rc != 0) {
     unlink(path);
-    return 0;
+    return {};
   }
   // Its forwarding thread's CPU time over the sampled window (after the
   // first two seconds, as the samples): on a shared machine it too is
@@ -465,20 +471,22 @@ double run_testpmd(const TestpmdOptions& o, const Traffic& t, const std::string&
     pps.push_back(std::accumulate(each.begin() + static_cast<long>(i), each.begin() + static_cast<long>(i + ports), 0.0));
   // The first samples include start-up.
   if (pps.size() > 2) pps.erase(pps.begin(), pps.begin() + 2);
-  if (pps.empty()) return 0;
+  if (pps.empty()) return {};
   std::sort(pps.begin(), pps.end());
-  return pps[pps.size() / 2] / on_cpu;
+  return {pps[pps.size() / 2] / on_cpu, pps.back() / on_cpu};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<unsigned> session_counts;
-  unsigned packets = 4096, rounds = 200, frames = 65536;
+  unsigned packets = 4096, rounds = 200, frames = 65536, repeat = 1;
   TestpmdOptions tp{"0,1", "macswap", 5, 0, false};
   std::string lcore = "1";
   bool no_testpmd = false;
   bool huge = false;
+
+  std::vector<std::string> mode_names, size_names;
   uint32_t seed = 1;
   po::options_description opts("l2tp-dp-bench [options]");
   opts.add_options()("help,h", "this help")(
@@ -486,11 +494,15 @@ int main(int argc, char** argv) {
       "frames,f", po::value(&frames), "frames in each generated pcap, each for a random session (default 65536)")(
       "packets,p", po::value(&packets), "packets per timed round (default 4096)")(
       "rounds,r", po::value(&rounds), "timed rounds per configuration (default 200)")(
+      "repeat", po::value(&repeat), "runs of ours and testpmd in turn per configuration, then their median (default 1)")(
       "lcore", po::value(&lcore), "CPU of the worker (default 1)")(
       "testpmd-lcores", po::value(&tp.lcores), "testpmd -l, main and forwarding (default 0,1)")(
       "testpmd-mode", po::value(&tp.mode), "testpmd forwarding mode: macswap (default) or 5tswap")(
       "testpmd-seconds", po::value(&tp.seconds), "how long testpmd forwards per configuration (default 5)")(
+      "mode", po::value(&mode_names)->multitoken(), "what to measure: decap, encap, mix (default all three)")(
+      "size", po::value(&size_names)->multitoken(), "inner packets: 64, imix (default both)")(
       "no-testpmd", po::bool_switch(&no_testpmd), "skip the testpmd baseline")(
+
       "huge", po::bool_switch(&huge), "use hugepages (./hugepage-setup first) instead of --no-huge")(
       "seed", po::value(&seed), "random seed (default 1)");
   po::variables_map vm;
@@ -511,6 +523,29 @@ int main(int argc, char** argv) {
       std::cerr << "l2tp-dp-bench: session counts are 1..65535\n";
       return 2;
     }
+  std::vector<Mode> modes;
+  for (const auto& m : mode_names.empty() ? std::vector<std::string>{"decap", "encap", "mix"} : mode_names) {
+    if (m == "decap") modes.push_back(Mode::kDecap);
+    else if (m == "encap") modes.push_back(Mode::kEncap);
+    else if (m == "mix") modes.push_back(Mode::kMix);
+    else {
+      std::cerr << "l2tp-dp-bench: --mode is decap, encap or mix, not " << m << "\n";
+      return 2;
+    }
+  }
+  std::vector<bool> sizes;
+  for (const auto& z : size_names.empty() ? std::vector<std::string>{"64", "imix"} : size_names) {
+    if (z == "64") sizes.push_back(false);
+    else if (z == "imix") sizes.push_back(true);
+    else {
+      std::cerr << "l2tp-dp-bench: --size is 64 or imix, not " << z << "\n";
+      return 2;
+    }
+  }
+  if (repeat == 0) {
+    std::cerr << "l2tp-dp-bench: --repeat is at least 1\n";
+    return 2;
+  }
   if (frames < 64 || packets == 0) {
     std::cerr << "l2tp-dp-bench: at least 64 frames and 1 packet per round\n";
     return 2;
@@ -532,7 +567,7 @@ int main(int argc, char** argv) {
   // Without hugepages every random table access can miss the TLB: the
   // 60000-session figures need --huge to mean anything.
   std::vector<std::string> eal = {"l2tp-dp-bench", "-l", lcore, "--no-pci", "--log-level=lib.*:error",
-                                  "--log-level=pmd.net.pcap:error", "--no-telemetry"};
+                                  "--log-level=pmd.net.pcap:error", "--log-level=user1:error", "--no-telemetry"};
   if (huge) {
     eal.insert(eal.end(), {"--in-memory"});
   } else {
@@ -562,35 +597,55 @@ int main(int argc, char** argv) {
     std::printf("per second on the CPU; median round: Mpps, cycles/pkt, inner Gbit/s; best round: cycles/pkt;\n"
                 "wall: median round's cycles/pkt by the TSC; port: cycles/pkt of the ports alone (RX to TX,\n"
                 "same traffic, same timing), included in ours and testpmd's\n");
-    std::printf("%-8s %-6s %-6s %8s %10s %8s %8s %8s %8s %8s %8s\n", "sessions", "mode", "size", "Mpps",
-                "cycles/pkt", "best", "wall", "port", "Gbit/s", "pmd Mpps", "vs pmd");
+    std::printf("%-8s %-6s %-6s %8s %10s %8s %8s %8s %8s %8s %8s %8s\n", "sessions", "mode", "size", "Mpps",
+                "cycles/pkt", "best", "wall", "port", "Gbit/s", "pmd Mpps", "vs pmd", "best vs");
     for (unsigned n : session_counts) {
       const Sessions sessions = make_sessions(n, rng);
-      for (bool imix : {false, true})
-        for (Mode mode : {Mode::kDecap, Mode::kEncap, Mode::kMix}) {
+      for (bool imix : sizes)
+        for (Mode mode : modes) {
           const Traffic traffic = make_traffic(dir, sessions, mode, imix, frames, rng);
-          Result r = bench.run(sessions, traffic);
-          double testpmd_pps = 0;
-          if (!no_testpmd) {
-            testpmd_pps = run_testpmd(tp, traffic, empty_pcap);
-            if (testpmd_pps == 0) std::cerr << "l2tp-dp-bench: dpdk-testpmd did not run or printed no rate\n";
+          // Ours and testpmd's in turn, `repeat` times: on a shared machine
+          // the load changes between runs, and each ratio compares two runs
+          // made one after the other.
+          std::vector<double> ratios, best_ratios;
+          for (unsigned rep = 0; rep < repeat; ++rep) {
+            Result r = bench.run(sessions, traffic);
+            TestpmdRate pmd;
+            if (!no_testpmd) {
+              pmd = run_testpmd(tp, traffic, empty_pcap);
+              if (pmd.median == 0) std::cerr << "l2tp-dp-bench: dpdk-testpmd did not run or printed no rate\n";
+            }
+            std::sort(r.round_cycles.begin(), r.round_cycles.end());
+            const double median = static_cast<double>(r.round_cycles[r.round_cycles.size() / 2]);
+            const double best = static_cast<double>(r.round_cycles.front());
+            std::sort(r.round_wall.begin(), r.round_wall.end());
+            const double wall = static_cast<double>(r.round_wall[r.round_wall.size() / 2]);
+            const double per_round = static_cast<double>(r.packets_per_round);
+            const double cpp = median / per_round;
+            const double mpps = hz / cpp / 1e6;
+            const double best_mpps = hz / (best / per_round) / 1e6;
+            const double gbps = mpps * 1e6 * static_cast<double>(traffic.inner_bytes) / traffic.frames * 8 / 1e9;
+            std::printf("%-8u %-6s %-6s %8.2f %10.1f %8.1f %8.1f %8.1f %8.2f", n, mode_name(mode),
+                        imix ? "imix" : "64", mpps, cpp, best / per_round, wall / per_round,
+                        static_cast<double>(r.port_cycles) / per_round, gbps);
+            if (pmd.median > 0) {
+              ratios.push_back(mpps * 1e6 / pmd.median);
+              best_ratios.push_back(best_mpps * 1e6 / pmd.best);
+              std::printf(" %8.2f %8.2f %8.2f", pmd.median / 1e6, ratios.back(), best_ratios.back());
+            }
+            if (r.drops) std::printf("  (%lu drops!)", static_cast<unsigned long>(r.drops));
+            if (r.slow) std::printf("  (%lu not on the fast path!)", static_cast<unsigned long>(r.slow));
+            std::printf("\n");
+            std::fflush(stdout);
           }
-          std::sort(r.round_cycles.begin(), r.round_cycles.end());
-          const double median = static_cast<double>(r.round_cycles[r.round_cycles.size() / 2]);
-          const double best = static_cast<double>(r.round_cycles.front());
-          std::sort(r.round_wall.begin(), r.round_wall.end());
-          const double wall = static_cast<double>(r.round_wall[r.round_wall.size() / 2]);
-          const double cpp = median / static_cast<double>(r.packets_per_round);
-          const double mpps = hz / cpp / 1e6;
-          const double gbps = mpps * 1e6 * static_cast<double>(traffic.inner_bytes) / traffic.frames * 8 / 1e9;
-          std::printf("%-8u %-6s %-6s %8.2f %10.1f %8.1f %8.1f %8.1f %8.2f", n, mode_name(mode),
-                      imix ? "imix" : "64", mpps, cpp, best / static_cast<double>(r.packets_per_round),
-                      wall / static_cast<double>(r.packets_per_round),
-                      static_cast<double>(r.port_cycles) / static_cast<double>(r.packets_per_round), gbps);
-          if (testpmd_pps > 0) std::printf(" %8.2f %8.2f", testpmd_pps / 1e6, mpps * 1e6 / testpmd_pps);
-          if (r.drops) std::printf("  (%lu drops!)", static_cast<unsigned long>(r.drops));
-          if (r.slow) std::printf("  (%lu not on the fast path!)", static_cast<unsigned long>(r.slow));
-          std::printf("\n");
+          if (ratios.size() > 1) {
+            std::sort(ratios.begin(), ratios.end());
+            std::sort(best_ratios.begin(), best_ratios.end());
+            std::printf("%-8u %-6s %-6s median of %zu runs: vs pmd %.2f (%.2f..%.2f), best vs best %.2f (%.2f..%.2f)\n", n,
+                        mode_name(mode), imix ? "imix" : "64", ratios.size(), ratios[ratios.size() / 2],
+                        ratios.front(), ratios.back(), best_ratios[best_ratios.size() / 2], best_ratios.front(),
+                        best_ratios.back());
+          }
           std::fflush(stdout);
         }
     }
