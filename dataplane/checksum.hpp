@@ -7,18 +7,22 @@
 namespace l2tp::dp {
 
 // Decrements the TTL of the IPv4 header at ip and patches its checksum.
-// The caller has checked TTL > 1.
+// The caller has checked TTL > 1. The TTL is the high octet of its 16-bit
+// word, so the checksum grows by 0x0100 (RFC 1624 eqn. 3 with m' = m -
+// 0x0100), added to the stored octets as they are (a ones'-complement sum
+// does not care for byte order) with the end-around carry folded in, and
+// 0xFFFF written as 0x0000, as a full recomputation would.
 inline void ipv4_decrement_ttl(uint8_t* ip) {
-  const uint16_t old_word = static_cast<uint16_t>((ip[8] << 8) | ip[9]);  // TTL, protocol
-  ip[8] = static_cast<uint8_t>(ip[8] - 1);
-  const uint16_t new_word = static_cast<uint16_t>((ip[8] << 8) | ip[9]);
-  const uint16_t old_sum = static_cast<uint16_t>((ip[10] << 8) | ip[11]);
-  uint32_t sum = uint32_t{static_cast<uint16_t>(~old_sum)} + uint16_t(~old_word) + new_word;
-  sum = (sum & 0xFFFF) + (sum >> 16);
-  sum = (sum & 0xFFFF) + (sum >> 16);
-  const uint16_t new_sum = static_cast<uint16_t>(~sum);
-  ip[10] = static_cast<uint8_t>(new_sum >> 8);
-  ip[11] = static_cast<uint8_t>(new_sum);
+  --ip[8];
+  uint16_t stored;
+  __builtin_memcpy(&stored, ip + 10, 2);
+  // The value whose octets in memory are 01 00, whatever the host's order.
+  const uint8_t one_hundred[2] = {0x01, 0x00};
+  uint16_t add;
+  __builtin_memcpy(&add, one_hundred, 2);
+  const uint32_t sum = uint32_t{stored} + add;
+  stored = static_cast<uint16_t>(sum + (sum >= 0xFFFF));
+  __builtin_memcpy(ip + 10, &stored, 2);
 }
 
 // RFC 1624 eqn. 3 for one 16-bit word of a checksummed area: the new

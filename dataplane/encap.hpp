@@ -3,12 +3,77 @@
 // outer headers and leaves by the access port (DESIGN.md "Packet paths").
 
 #include <cstdint>
+#include <cstring>
 
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_memcpy.h>
+#include <rte_udp.h>
+
+#include "dataplane/checksum.hpp"
 #include "dataplane/classify.hpp"
 
-struct rte_mbuf;
-
 namespace l2tp::dp {
+
+// Defined here, inline: they run once per packet in the worker's loop.
+
+// The parts of encap_ipv4() that the MTU path (dataplane/mtu.hpp) shares.
+// encap_admit: the checks that come first (the session still holds the
+// address, the caller owns it, the TTL allows forwarding); changes nothing.
+[[gnu::always_inline]] inline bool encap_admit(const rte_mbuf* m, const DownstreamPacket& pkt,
+                                               const Session& s, uint16_t worker, Drop& drop) {
+  // The session may have been republished without this address since the
+  // lookup: the entry, not the hash, is the truth.
+  if (!s.in_fast_path() || s.subscriber_addr != pkt.dst) return drop = Drop::kNoSubscriber, false;
+  if (s.owner_worker != worker) return drop = Drop::kNotOwner, false;
+  // RFC 1812 5.3.1: the LNS routes the packet into the tunnel.
+  if (rte_pktmbuf_mtod_offset(m, const uint8_t*, pkt.l2_len)[8] <= 1) return drop = Drop::kTtlExceeded, false;
+  return true;
+}
+
+// Replaces the first `strip` octets of m (its L2 header, or nothing) by
+// s's template and fills in the outer lengths, checksum and Ns. The caller
+// has checked that the first segment holds them and that the headroom
+// takes the template.
+[[gnu::always_inline]] inline void put_template(rte_mbuf* m, uint16_t strip, uint16_t ip_len, const Session& s,
+                                                SessionState& state) {
+  const uint16_t len = s.template_len;
+  uint8_t* out;
+  if (rte_pktmbuf_headroom(m) + strip >= kMaxTemplateSize) {
+    // The template is stored right-aligned in its 64 octets: one copy of
+    // fixed size ends exactly where the inner packet begins (what lies
+    // before the template is headroom).
+    out = rte_pktmbuf_mtod(m, uint8_t*) + strip - len;
+    std::memcpy(out + len - kMaxTemplateSize, s.header_template, kMaxTemplateSize);
+    m->data_off = static_cast<uint16_t>(m->data_off + strip - len);
+    m->data_len = static_cast<uint16_t>(m->data_len - strip + len);
+    m->pkt_len = m->pkt_len - strip + len;
+  } else {
+    rte_pktmbuf_adj(m, strip);
+    out = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, len));
+    rte_memcpy(out, s.header(), len);
+  }
+
+  uint8_t* outer_ip = out + s.ip_offset;
+  const uint16_t outer_total = static_cast<uint16_t>(len - s.ip_offset + ip_len);
+  const uint16_t sum = ipv4_checksum_from_sum(s.ip_sum_without_length + outer_total);
+  const uint16_t udp_len = static_cast<uint16_t>(outer_total - sizeof(rte_ipv4_hdr));
+  const rte_be16_t total_be = rte_cpu_to_be_16(outer_total), sum_be = rte_cpu_to_be_16(sum),
+                   udp_be = rte_cpu_to_be_16(udp_len);
+  std::memcpy(outer_ip + 2, &total_be, 2);
+  std::memcpy(outer_ip + 10, &sum_be, 2);
+  std::memcpy(outer_ip + sizeof(rte_ipv4_hdr) + 4, &udp_be, 2);
+  if (s.ns_offset != 0) {
+    // RFC 2661 5.4: Ns counts data messages of the session, modulo 2^16.
+    const rte_be16_t ns = rte_cpu_to_be_16(state.next_ns++);
+    std::memcpy(out + s.ns_offset, &ns, 2);
+  }
+  m->l2_len = s.ip_offset;
+  m->l3_len = sizeof(rte_ipv4_hdr);
+
+  ++state.tx_packets;
+  state.tx_bytes += ip_len;
+}
 
 // Replaces the L2 header of the packet classify_downstream() described
 // with s's template (Ethernet [+802.1Q] / IPv4 / UDP / L2TP / PPP IPv4),
@@ -16,18 +81,28 @@ namespace l2tp::dp {
 // checksum and, for a sequenced session, Ns (RFC 2661 5.4). worker is the
 // caller's worker ID: only s's owner may write its state. false with drop
 // set when the packet must be freed; the mbuf is then unchanged.
-bool encap_ipv4(rte_mbuf* m, const DownstreamPacket& pkt, const Session& s, SessionState& state,
-                uint16_t worker, Drop& drop);
+[[gnu::always_inline]] inline bool encap_ipv4(rte_mbuf* m, const DownstreamPacket& pkt, const Session& s,
+                                              SessionState& state, uint16_t worker, Drop& drop) {
+  if (!encap_admit(m, pkt, s, worker, drop)) return false;
+  uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, pkt.l2_len);
+  if (rte_pktmbuf_headroom(m) + pkt.l2_len < s.template_len) return drop = Drop::kNoHeadroom, false;
+  if (pkt.ip_len > 0xFFFF - (s.template_len - s.ip_offset)) return drop = Drop::kTooBig, false;
+  const uint32_t excess = rte_pktmbuf_pkt_len(m) - pkt.l2_len - pkt.ip_len;
+  if (excess != 0 && rte_pktmbuf_trim(m, static_cast<uint16_t>(excess)) != 0) [[unlikely]]
+    return drop = Drop::kIpv4Header, false;
+  ipv4_decrement_ttl(ip);
+  // The L2 header goes, the template comes: classify checked that the
+  // first segment holds the L2 and IPv4 headers.
+  put_template(m, pkt.l2_len, pkt.ip_len, s, state);
+  return true;
+}
 
-// The parts of encap_ipv4() that the MTU path (dataplane/mtu.hpp) shares.
-// encap_admit: the checks that come first (the session still holds the
-// address, the caller owns it, the TTL allows forwarding); changes nothing.
-bool encap_admit(const rte_mbuf* m, const DownstreamPacket& pkt, const Session& s, uint16_t worker,
-                 Drop& drop);
 // encap_prepend: m starts with an inner IPv4 packet of ip_len octets (in
 // one segment or several; the TTL already decremented) and its first
 // segment has s.template_len of headroom: prepends the template and fills
 // the outer lengths, checksum and Ns; counts the packet on the session.
-void encap_prepend(rte_mbuf* m, uint16_t ip_len, const Session& s, SessionState& state);
+inline void encap_prepend(rte_mbuf* m, uint16_t ip_len, const Session& s, SessionState& state) {
+  put_template(m, 0, ip_len, s, state);
+}
 
 }  // namespace l2tp::dp

@@ -55,7 +55,7 @@ bool build_session(const control::FastPathEntry& e, Session& s, const SessionLim
   s.access_port = e.access_port;
   s.sequenced = e.sequenced;
 
-  uint8_t* t = s.header_template;
+  uint8_t t[kMaxTemplateSize] = {};  // built from the front, stored right-aligned
   size_t off = 0;
   std::memcpy(t, e.peer_mac.data(), 6);
   std::memcpy(t + 6, e.local_mac.data(), 6);
@@ -107,6 +107,7 @@ bool build_session(const control::FastPathEntry& e, Session& s, const SessionLim
   put16(t + off, wire::ppp::kIpv4);
   off += 2;
   s.template_len = static_cast<uint8_t>(off);
+  std::memcpy(s.header_template + kMaxTemplateSize - off, t, off);
   s.mtu = session_mtu(e.peer_mru, limits.access_mtu, static_cast<uint16_t>(s.template_len - s.ip_offset));
   s.mss_max = session_mss_limit(s.mtu, limits.mss_clamp);
   return true;

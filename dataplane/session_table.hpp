@@ -101,9 +101,12 @@ struct alignas(RTE_CACHE_LINE_SIZE) Session {
   // which both directions read anyway.
   uint16_t mtu = 1500;
   uint16_t mss_max = 0;
+  // Right-aligned: the template is the last template_len octets, so that
+  // encap copies a fixed 64 octets that end where the inner packet starts.
   alignas(16) uint8_t header_template[kMaxTemplateSize]{};
 
   bool in_fast_path() const { return subscriber_addr != 0; }
+  const uint8_t* header() const { return header_template + kMaxTemplateSize - template_len; }
 };
 static_assert(offsetof(Session, mss_max) + sizeof(uint16_t) <= RTE_CACHE_LINE_SIZE,
               "the MTU fields share the first cache line with the upstream check");

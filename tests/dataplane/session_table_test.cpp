@@ -21,7 +21,7 @@ TEST_F(SessionTableTest, TemplateIsTheExactOuterHeaderWithVlanAndSequencing) {
                     0x08, 0x02, 0x04, 0x57, 0x22, 0xb8, 0, 0, 0, 0,
                     // PPP
                     0xFF, 0x03, 0x00, 0x21};
-  EXPECT_EQ(Bytes(s.header_template, s.header_template + s.template_len), expected);
+  EXPECT_EQ(Bytes(s.header(), s.header() + s.template_len), expected);
   EXPECT_EQ(s.ip_offset, 18);
   EXPECT_EQ(s.ns_offset, 18 + 20 + 8 + 6);
 }
