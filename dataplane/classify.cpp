@@ -172,6 +172,39 @@ Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t
   return Verdict::kFast;
 }
 
+bool upstream_shape(const rte_mbuf* m, UpstreamShape& out) {
+  // classify_upstream()'s checks for this one shape, in its order.
+  constexpr uint32_t kL2tpAt = RTE_ETHER_HDR_LEN + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr);
+  const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
+  const uint32_t seg_len = rte_pktmbuf_data_len(m);
+  if (seg_len < kL2tpAt + 6 + 4) return false;
+  const uint8_t* ip = p + RTE_ETHER_HDR_LEN;
+  if (load_be16(p + 12) != RTE_ETHER_TYPE_IPV4 || ip[0] != 0x45 || ip[9] != IPPROTO_UDP) return false;
+  const uint32_t total = load_be16(ip + 2);
+  if (total < sizeof(rte_ipv4_hdr) || total > rte_pktmbuf_pkt_len(m) - RTE_ETHER_HDR_LEN) return false;
+  if (load_be16(ip + 6) & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) return false;
+  const uint8_t* udp = ip + sizeof(rte_ipv4_hdr);
+  if (load_be16(udp + 2) != wire::kL2tpPort && load_be16(udp) != wire::kL2tpPort) return false;
+  const uint32_t udp_len = load_be16(udp + 4);
+  if (udp_len < sizeof(rte_udp_hdr) || udp_len != total - sizeof(rte_ipv4_hdr)) return false;
+  const uint32_t datagram_len = udp_len - sizeof(rte_udp_hdr);
+  const uint32_t readable = std::min(datagram_len, seg_len - kL2tpAt);
+  const uint8_t* l2tp = p + kL2tpAt;
+  const uint16_t flags = load_be16(l2tp);
+  const uint32_t hlen = fixed_data_header(l2tp, flags, readable, datagram_len);
+  if (hlen == 0) return false;
+  out.tunnel_id = load_be16(l2tp + hlen - 4);
+  out.session_id = load_be16(l2tp + hlen - 2);
+  const uint32_t message_len = (flags & wire::kFlagLength) ? datagram_len : readable;
+  out.inner_offset = static_cast<uint16_t>(kL2tpAt + hlen + 4);
+  out.inner_len = static_cast<uint16_t>(message_len - hlen - 4);
+  std::memcpy(&out.src, ip + 12, 4);
+  std::memcpy(&out.dst, ip + 16, 4);
+  std::memcpy(&out.sport, udp, 2);
+  std::memcpy(&out.dport, udp + 2, 2);
+  return true;
+}
+
 uint16_t upstream_session_hint(const rte_mbuf* m) {
   const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
   const uint32_t seg_len = rte_pktmbuf_data_len(m);

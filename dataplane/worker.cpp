@@ -204,12 +204,17 @@ void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit) {
   // Three passes over the burst so that the table's cache misses overlap
   // instead of queueing one behind the other (slot -> Session -> state):
   // headers and slots, then sessions and their state, then classify.
+  // The first pass also reads the common data message whole
+  // (UpstreamShape), so that the third has only its session to check.
   const SessionTable& table = *config_.table;
   uint16_t ids[kBurst];
+  UpstreamShape shapes[kBurst];
+  bool shaped[kBurst];
   for (uint16_t i = 0; i < n && i < kPrefetchOffset; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint16_t i = 0; i < n; ++i) {
     if (i + kPrefetchOffset < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchOffset], void*));
-    ids[i] = upstream_session_hint(pkts[i]);
+    shaped[i] = upstream_shape(pkts[i], shapes[i]);
+    ids[i] = shaped[i] ? shapes[i].session_id : upstream_session_hint(pkts[i]);
     rte_prefetch0(table.slot_address(ids[i]));
     // The state is indexed by the same ID: no need to wait for the slot.
     rte_prefetch0(&table.state(ids[i]));
@@ -219,7 +224,8 @@ void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit) {
   uint64_t now = 0;
   for (uint16_t i = 0; i < n; ++i) {
     Drop why = Drop::kCount;
-    Verdict verdict = classify_upstream(pkts[i], *config_.table, config_.id, up[nf], why);
+    Verdict verdict = shaped[i] ? classify_shaped(shapes[i], table, config_.id, up[nf], why)
+                                : classify_upstream(pkts[i], table, config_.id, up[nf], why);
     if (verdict == Verdict::kDrop && why == Drop::kIpv4Fragment && reassembly_) [[unlikely]] {
       // Held until its datagram is whole; the datagram it completes, if
       // any, is classified in its place.

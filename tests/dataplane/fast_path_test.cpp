@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <tuple>
+#include <vector>
 
 #include "dataplane/classify.hpp"
 #include "dataplane/decap.hpp"
@@ -451,6 +454,76 @@ TEST_F(FastPathTest, TheControlPlaneSeesOnlyTheFastPathInterface) {
   EXPECT_NE(table_->lookup_subscriber(rte_cpu_to_be_32(kSubscriber)), nullptr);
   EXPECT_TRUE(seam.withdraw(0xb7e1));
   EXPECT_EQ(table_->by_session_id(0xb7e1), nullptr);
+}
+
+
+// The worker reads the common data message in one look (upstream_shape)
+// and then checks only its session (classify_shaped): for every frame the
+// shortcut takes, the verdict, the packet description and the drop reason
+// must be classify_upstream()'s. Every flag combination, known and unknown
+// sessions, a session outside the fast path, another owner, and thousands
+// of frames with header octets changed at random or cut short.
+TEST_F(FastPathTest, TheCommonShapeShortcutAgreesWithTheFullClassifier) {
+  control::FastPathEntry slow = entry();
+  slow.local_session_id = 0x0101;
+  slow.subscriber_addr = 0;  // known, PPP all to control
+  ASSERT_TRUE(table_->publish(entry()));
+  ASSERT_TRUE(table_->publish(slow));
+  std::vector<Bytes> seeds;
+  const Bytes ip = inner_ipv4(kSubscriber, kInternetHost, 64);
+  for (unsigned bits = 0; bits < 64; ++bits) {
+    L2tpOptions o;
+    o.length = bits & 1;
+    o.sequence = bits & 2;
+    o.offset = bits & 4;
+    o.address_control = !(bits & 8);
+    o.protocol_compressed = bits & 16;
+    for (uint16_t session : {uint16_t{0xb7e1}, uint16_t{0x0101}, uint16_t{0x0999}})
+      seeds.push_back(upstream(l2tp_ppp(0x4d2a, session, o, 0x0021, ip), (bits & 32) ? 7 : 0));
+  }
+  seeds.push_back(upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0xC021, {1, 1, 0, 4})));
+  std::mt19937 rng(11);
+  unsigned shaped = 0, fast = 0, compared = 0;
+  auto check = [&](const Bytes& frame, uint16_t worker) {
+    MbufPtr pkt(frame);
+    UpstreamPacket full, quick;
+    Drop full_drop = Drop::kCount, quick_drop = Drop::kCount;
+    const Verdict v = classify_upstream(pkt.m, *table_, worker, full, full_drop);
+    UpstreamShape sh;
+    if (!upstream_shape(pkt.m, sh)) return;
+    ++shaped;
+    const Verdict q = classify_shaped(sh, *table_, worker, quick, quick_drop);
+    ASSERT_EQ(q, v);
+    ASSERT_EQ(quick_drop, full_drop);
+    if (v != Verdict::kDrop) {
+      ASSERT_EQ(quick.session, full.session);
+      ASSERT_EQ(quick.sequenced, full.sequenced);
+      ASSERT_EQ(quick.ns, full.ns);
+    }
+    if (v == Verdict::kFast) {
+      ++fast;
+      ASSERT_EQ(quick.inner_offset, full.inner_offset);
+      ASSERT_EQ(quick.inner_len, full.inner_len);
+    }
+    ++compared;
+  };
+  for (const Bytes& seed : seeds) {
+    for (uint16_t worker : {uint16_t{0}, uint16_t{1}}) check(seed, worker);
+    for (int k = 0; k < 600; ++k) {
+      Bytes b = seed;
+      const int changes = 1 + static_cast<int>(rng() % 3);
+      for (int c = 0; c < changes; ++c) {
+        const size_t at = rng() % std::min<size_t>(b.size(), 64);
+        // Mostly small changes, so that lengths and ports stay near valid.
+        b[at] = (rng() & 1) ? static_cast<uint8_t>(b[at] ^ (1u << (rng() % 8))) : static_cast<uint8_t>(rng());
+      }
+      if (rng() % 8 == 0) b.resize(b.size() - 1 - rng() % std::min<size_t>(b.size() - 1, 40));
+      check(b, 0);
+    }
+  }
+  EXPECT_GT(fast, 4u);      // the valid shapes took the shortcut to the fast path
+  EXPECT_GT(shaped, 1000u);  // and many changed frames were compared
+  EXPECT_EQ(compared, shaped);
 }
 
 }  // namespace
