@@ -40,30 +40,6 @@ inline uint16_t check_ipv4(const uint8_t* ip, uint32_t avail, uint32_t frame_res
   return ihl;
 }
 
-// The data messages LACs send nearly always, read at fixed offsets instead
-// of through wire::decode_header and wire::parse_ppp (the same rules, for
-// these shapes only): flags with no S, O or P bit, with or without L (then
-// Length equal to the UDP payload), and PPP "FF 03 00 21" (IPv4 with
-// address and control, RFC 1662 3.1). Returns the L2TP header length
-// (6 or 8), or 0 for anything else, which takes the general decoder.
-inline uint32_t fixed_data_header(const uint8_t* l2tp, uint16_t flags, uint32_t readable,
-                                  uint32_t datagram_len) {
-  uint32_t hlen;
-  if (flags == wire::kVersion2) {
-    hlen = 6;
-  } else if (flags == (wire::kFlagLength | wire::kVersion2) && load_be16(l2tp + 2) == datagram_len &&
-             datagram_len <= readable) {
-    hlen = 8;
-  } else {
-    return 0;
-  }
-  // The PPP header must lie within the message (readable bounds it).
-  if (readable < hlen + 4) return 0;
-  uint32_t ppp;
-  std::memcpy(&ppp, l2tp + hlen, 4);
-  return ppp == rte_cpu_to_be_32(0xFF030021) ? hlen : 0;
-}
-
 }  // namespace
 
 Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t worker,
@@ -123,7 +99,7 @@ Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t
   bool ipv4 = true;      // PPP protocol IPv4
   bool sequenced = false;  // the fixed shapes have no S bit
   uint16_t ns = 0;
-  if (const uint32_t fixed = fixed_data_header(l2tp, flags, readable, datagram_len); fixed != 0) {
+  if (const uint32_t fixed = detail::fixed_data_header(l2tp, flags, readable, datagram_len); fixed != 0) {
     tunnel_id = load_be16(l2tp + fixed - 4);
     session_id = load_be16(l2tp + fixed - 2);
     message_len = (flags & wire::kFlagLength) ? datagram_len : readable;
@@ -170,39 +146,6 @@ Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t
   out.inner_offset = static_cast<uint16_t>(inner_at);
   out.inner_len = static_cast<uint16_t>(l2tp_at + message_len - inner_at);
   return Verdict::kFast;
-}
-
-bool upstream_shape(const rte_mbuf* m, UpstreamShape& out) {
-  // classify_upstream()'s checks for this one shape, in its order.
-  constexpr uint32_t kL2tpAt = RTE_ETHER_HDR_LEN + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr);
-  const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
-  const uint32_t seg_len = rte_pktmbuf_data_len(m);
-  if (seg_len < kL2tpAt + 6 + 4) return false;
-  const uint8_t* ip = p + RTE_ETHER_HDR_LEN;
-  if (load_be16(p + 12) != RTE_ETHER_TYPE_IPV4 || ip[0] != 0x45 || ip[9] != IPPROTO_UDP) return false;
-  const uint32_t total = load_be16(ip + 2);
-  if (total < sizeof(rte_ipv4_hdr) || total > rte_pktmbuf_pkt_len(m) - RTE_ETHER_HDR_LEN) return false;
-  if (load_be16(ip + 6) & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) return false;
-  const uint8_t* udp = ip + sizeof(rte_ipv4_hdr);
-  if (load_be16(udp + 2) != wire::kL2tpPort && load_be16(udp) != wire::kL2tpPort) return false;
-  const uint32_t udp_len = load_be16(udp + 4);
-  if (udp_len < sizeof(rte_udp_hdr) || udp_len != total - sizeof(rte_ipv4_hdr)) return false;
-  const uint32_t datagram_len = udp_len - sizeof(rte_udp_hdr);
-  const uint32_t readable = std::min(datagram_len, seg_len - kL2tpAt);
-  const uint8_t* l2tp = p + kL2tpAt;
-  const uint16_t flags = load_be16(l2tp);
-  const uint32_t hlen = fixed_data_header(l2tp, flags, readable, datagram_len);
-  if (hlen == 0) return false;
-  out.tunnel_id = load_be16(l2tp + hlen - 4);
-  out.session_id = load_be16(l2tp + hlen - 2);
-  const uint32_t message_len = (flags & wire::kFlagLength) ? datagram_len : readable;
-  out.inner_offset = static_cast<uint16_t>(kL2tpAt + hlen + 4);
-  out.inner_len = static_cast<uint16_t>(message_len - hlen - 4);
-  std::memcpy(&out.src, ip + 12, 4);
-  std::memcpy(&out.dst, ip + 16, 4);
-  std::memcpy(&out.sport, udp, 2);
-  std::memcpy(&out.dport, udp + 2, 2);
-  return true;
 }
 
 uint16_t upstream_session_hint(const rte_mbuf* m) {

@@ -4,12 +4,20 @@
 // changes nothing, so a packet punted to the control thread arrives as it
 // came off the wire.
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
 
 #include "dataplane/counters.hpp"
 #include "dataplane/session_table.hpp"
+#include "shared/bytes.hpp"
+#include "shared/header.hpp"
 
 struct rte_mbuf;
 
@@ -49,6 +57,32 @@ struct UpstreamPacket {
 Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t worker,
                           UpstreamPacket& out, Drop& drop);
 
+namespace detail {
+// The data messages LACs send nearly always, read at fixed offsets instead
+// of through wire::decode_header and wire::parse_ppp (the same rules, for
+// these shapes only): flags with no S, O or P bit, with or without L (then
+// Length equal to the UDP payload), and PPP "FF 03 00 21" (IPv4 with
+// address and control, RFC 1662 3.1). Returns the L2TP header length
+// (6 or 8), or 0 for anything else, which takes the general decoder.
+[[gnu::always_inline]] inline uint32_t fixed_data_header(const uint8_t* l2tp, uint16_t flags,
+                                                        uint32_t readable, uint32_t datagram_len) {
+  uint32_t hlen;
+  if (flags == wire::kVersion2) {
+    hlen = 6;
+  } else if (flags == (wire::kFlagLength | wire::kVersion2) && wire::load_be16(l2tp + 2) == datagram_len &&
+             datagram_len <= readable) {
+    hlen = 8;
+  } else {
+    return 0;
+  }
+  // The PPP header must lie within the message (readable bounds it).
+  if (readable < hlen + 4) return 0;
+  uint32_t ppp;
+  std::memcpy(&ppp, l2tp + hlen, 4);
+  return ppp == rte_cpu_to_be_32(0xFF030021) ? hlen : 0;
+}
+}  // namespace detail
+
 // The data message nearly every LAC sends, in one look: untagged IPv4 with
 // a 20-octet header, not a fragment, UDP with port 1701 at one end and a
 // consistent length, L2TP data with no S, O or P bit (with or without L),
@@ -63,7 +97,44 @@ struct UpstreamShape {
 // true when m has that shape; then classify_shaped() gives exactly the
 // verdict, `out` and `drop` that classify_upstream() would. false: any
 // other frame, for classify_upstream().
-bool upstream_shape(const rte_mbuf* m, UpstreamShape& out);
+// Inline: the worker runs it on every packet.
+[[gnu::always_inline]] inline bool upstream_shape(const rte_mbuf* m, UpstreamShape& out) {
+  // classify_upstream()'s checks for this one shape, several octets at a
+  // time (compared in network order).
+  constexpr uint32_t kL2tpAt = RTE_ETHER_HDR_LEN + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr);
+  const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
+  const uint32_t seg_len = rte_pktmbuf_data_len(m);
+  if (seg_len < kL2tpAt + 6 + 4) return false;
+  uint32_t w;
+  std::memcpy(&w, p + 12, 4);  // EtherType, version and IHL, TOS
+  if ((w & rte_cpu_to_be_32(0xFFFFFF00)) != rte_cpu_to_be_32(0x08004500)) return false;
+  const uint8_t* ip = p + RTE_ETHER_HDR_LEN;
+  std::memcpy(&w, ip + 6, 4);  // flags and fragment offset, TTL, protocol: no MF, offset 0, UDP
+  if ((w & rte_cpu_to_be_32(0x3FFF00FF)) != rte_cpu_to_be_32(IPPROTO_UDP)) return false;
+  const uint32_t total = wire::load_be16(ip + 2);
+  if (total < sizeof(rte_ipv4_hdr) || total > rte_pktmbuf_pkt_len(m) - RTE_ETHER_HDR_LEN) return false;
+  const uint8_t* udp = ip + sizeof(rte_ipv4_hdr);
+  if (wire::load_be16(udp + 2) != wire::kL2tpPort && wire::load_be16(udp) != wire::kL2tpPort) return false;
+  const uint32_t udp_len = wire::load_be16(udp + 4);
+  if (udp_len < sizeof(rte_udp_hdr) || udp_len != total - sizeof(rte_ipv4_hdr)) return false;
+  const uint32_t datagram_len = udp_len - sizeof(rte_udp_hdr);
+  const uint32_t readable = std::min(datagram_len, seg_len - kL2tpAt);
+  const uint8_t* l2tp = p + kL2tpAt;
+  const uint16_t flags = wire::load_be16(l2tp);
+  const uint32_t hlen = detail::fixed_data_header(l2tp, flags, readable, datagram_len);
+  if (hlen == 0) return false;
+  out.tunnel_id = wire::load_be16(l2tp + hlen - 4);
+  out.session_id = wire::load_be16(l2tp + hlen - 2);
+  const uint32_t message_len = (flags & wire::kFlagLength) ? datagram_len : readable;
+  out.inner_offset = static_cast<uint16_t>(kL2tpAt + hlen + 4);
+  out.inner_len = static_cast<uint16_t>(message_len - hlen - 4);
+  std::memcpy(&out.src, ip + 12, 4);
+  std::memcpy(&out.dst, ip + 16, 4);
+  std::memcpy(&out.sport, udp, 2);
+  std::memcpy(&out.dport, udp + 2, 2);
+  return true;
+}
+
 
 inline Verdict classify_shaped(const UpstreamShape& sh, const SessionTable& table, uint16_t worker,
                                UpstreamPacket& out, Drop& drop) {

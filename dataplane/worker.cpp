@@ -193,17 +193,16 @@ uint32_t Worker::poll_access() {
 }
 
 void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit) {
-  rte_mbuf* fast[kBurst];
-  UpstreamPacket up[kBurst];
   rte_mbuf* control[kBurst];
   rte_mbuf* dropped[kBurst];
   rte_mbuf* hand[kBurst];
   uint16_t owners[kBurst];
-  uint16_t nf = 0, nc = 0, nd = 0, nh = 0;
+  uint16_t nc = 0, nd = 0, nh = 0;
 
   // Three passes over the burst so that the table's cache misses overlap
   // instead of queueing one behind the other (slot -> Session -> state):
-  // headers and slots, then sessions and their state, then classify.
+  // headers and slots, then sessions and their state, then classify and
+  // decapsulate.
   // The first pass also reads the common data message whole
   // (UpstreamShape), so that the third has only its session to check.
   const SessionTable& table = *config_.table;
@@ -224,19 +223,20 @@ void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit) {
   uint64_t now = 0;
   for (uint16_t i = 0; i < n; ++i) {
     Drop why = Drop::kCount;
-    Verdict verdict = shaped[i] ? classify_shaped(shapes[i], table, config_.id, up[nf], why)
-                                : classify_upstream(pkts[i], table, config_.id, up[nf], why);
+    UpstreamPacket up;
+    Verdict verdict = shaped[i] ? classify_shaped(shapes[i], table, config_.id, up, why)
+                                : classify_upstream(pkts[i], table, config_.id, up, why);
     if (verdict == Verdict::kDrop && why == Drop::kIpv4Fragment && reassembly_) [[unlikely]] {
       // Held until its datagram is whole; the datagram it completes, if
       // any, is classified in its place.
       pkts[i] = reassembly_->take(pkts[i], rte_rdtsc(), counters_);
       if (pkts[i] == nullptr) continue;
-      verdict = classify_upstream(pkts[i], *config_.table, config_.id, up[nf], why);
+      verdict = classify_upstream(pkts[i], table, config_.id, up, why);
     }
     // RFC 2661 5.4: sequenced data (fast or punted) is taken in Ns order.
-    if (verdict != Verdict::kDrop && up[nf].sequenced && admit) {
+    if (verdict != Verdict::kDrop && up.sequenced && admit) {
       if (now == 0) now = rte_rdtsc();
-      const Reorder::Admit a = reorder_.admit(pkts[i], *up[nf].session, up[nf].ns, now);
+      const Reorder::Admit a = reorder_.admit(pkts[i], *up.session, up.ns, now);
       if (a == Reorder::Admit::kLater) continue;
       if (a == Reorder::Admit::kStale) {
         counters_.count(Drop::kSeqStale);
@@ -245,7 +245,20 @@ void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit) {
       }
     }
     switch (verdict) {
-      case Verdict::kFast: fast[nf++] = pkts[i]; break;
+      case Verdict::kFast: {
+        rte_mbuf* m = pkts[i];
+        const Session* s = up.session;
+        if (decap_ipv4(m, up, config_.core_hop, table.state(s->local_session_id), why)) {
+          ++counters_.decap;
+          counters_.mss_clamped += mss_clamp_ipv4(rte_pktmbuf_mtod_offset(m, uint8_t*, m->l2_len),
+                                                  rte_pktmbuf_data_len(m) - m->l2_len, s->mss_max);
+          send(tx_core_, config_.core_port, m, counters_.tx_core);
+        } else {
+          counters_.count(why);
+          dropped[nd++] = m;
+        }
+        break;
+      }
       case Verdict::kControl: control[nc++] = pkts[i]; break;
       case Verdict::kDrop:
         if (why == Drop::kNotL2tp && config_.access_addr != 0 && ipv4_destination(pkts[i]) == config_.access_addr) {
@@ -257,27 +270,13 @@ void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit) {
         break;
       case Verdict::kHandoff:
         if (!handed && config_.handoff != nullptr) {
-          owners[nh] = up[nf].session->owner_worker;
+          owners[nh] = up.session->owner_worker;
           hand[nh++] = pkts[i];
           break;
         }
         counters_.count(Drop::kNotOwner);
         dropped[nd++] = pkts[i];
         break;
-    }
-  }
-
-  for (uint16_t i = 0; i < nf; ++i) {
-    Drop why = Drop::kCount;
-    const Session* s = up[i].session;
-    if (decap_ipv4(fast[i], up[i], config_.core_hop, config_.table->state(s->local_session_id), why)) {
-      ++counters_.decap;
-      counters_.mss_clamped += mss_clamp_ipv4(rte_pktmbuf_mtod_offset(fast[i], uint8_t*, fast[i]->l2_len),
-                                              rte_pktmbuf_data_len(fast[i]) - fast[i]->l2_len, s->mss_max);
-      send(tx_core_, config_.core_port, fast[i], counters_.tx_core);
-    } else {
-      counters_.count(why);
-      dropped[nd++] = fast[i];
     }
   }
   hand_over(hand, owners, nh, true);
