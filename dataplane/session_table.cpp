@@ -10,7 +10,6 @@
 #include <rte_hash_crc.h>
 #include <rte_ip.h>
 #include <rte_malloc.h>
-#include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_udp.h>
 
@@ -340,12 +339,12 @@ bool SessionTable::withdraw(uint16_t local_session_id) {
 
 void SessionTable::lookup_subscribers(const rte_be32_t** addrs, uint32_t n, const Session** out,
                                       uint16_t* ids) const {
-  // The direct array for the whole burst (its misses overlap); addresses
-  // whose low 16 bits are shared go to the hash together.
+  // The direct array for the whole burst (the caller has prefetched its
+  // entries: subscriber_address()); addresses whose low 16 bits are shared
+  // go to the hash together.
   const rte_be32_t* shared[RTE_HASH_LOOKUP_BULK_MAX];
   uint32_t shared_at[RTE_HASH_LOOKUP_BULK_MAX];
   uint32_t n_shared = 0;
-  for (uint32_t i = 0; i < n; ++i) rte_prefetch0(&direct_[static_cast<uint16_t>(rte_be_to_cpu_32(*addrs[i]))]);
   for (uint32_t i = 0; i < n; ++i) {
     // A session withdrawn since is a miss (its entry is 0 by then, or the
     // one of another session); one republished under another address is

@@ -141,7 +141,9 @@ class SessionTable final : public control::FastPath {
   }
   // For prefetching: where by_session_id(id) reads.
   const void* slot_address(uint16_t id) const { return &slots_[id]; }
-  // Looks up n (at most 64) subscriber addresses, network byte order.
+  // Looks up n (at most 64) subscriber addresses, network byte order;
+  // a caller that wants the misses to overlap prefetches
+  // subscriber_address() of each first.
   // out[i] is nullptr on a miss, or a Session that may have another
   // subscriber_addr (one sharing the low 16 bits, or republished since):
   // the caller compares. ids, when given, gets each hit's local session ID
