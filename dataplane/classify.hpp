@@ -96,8 +96,8 @@ struct UpstreamShape {
 };
 // true when m has that shape; then classify_shaped() gives exactly the
 // verdict, `out` and `drop` that classify_upstream() would. false: any
-// other frame, for classify_upstream().
-// Inline: the worker runs it on every packet.
+// other frame, for classify_upstream(). Inline: the worker runs it on
+// every packet.
 [[gnu::always_inline]] inline bool upstream_shape(const rte_mbuf* m, UpstreamShape& out) {
   // classify_upstream()'s checks for this one shape, several octets at a
   // time (compared in network order).
@@ -135,7 +135,8 @@ struct UpstreamShape {
   return true;
 }
 
-
+// classify_upstream()'s verdict for a frame upstream_shape() has read:
+// only the session is left to check.
 inline Verdict classify_shaped(const UpstreamShape& sh, const SessionTable& table, uint16_t worker,
                                UpstreamPacket& out, Drop& drop) {
   const Session* s = table.by_session_id(sh.session_id);
