@@ -3,6 +3,9 @@
 // HC' = ~(~HC + ~m + m')), for the TTL decrement of a forwarded packet.
 
 #include <cstdint>
+#include <cstring>
+
+#include <rte_byteorder.h>
 
 namespace l2tp::dp {
 
@@ -15,14 +18,10 @@ namespace l2tp::dp {
 inline void ipv4_decrement_ttl(uint8_t* ip) {
   --ip[8];
   uint16_t stored;
-  __builtin_memcpy(&stored, ip + 10, 2);
-  // The value whose octets in memory are 01 00, whatever the host's order.
-  const uint8_t one_hundred[2] = {0x01, 0x00};
-  uint16_t add;
-  __builtin_memcpy(&add, one_hundred, 2);
-  const uint32_t sum = uint32_t{stored} + add;
+  std::memcpy(&stored, ip + 10, 2);
+  const uint32_t sum = uint32_t{stored} + rte_cpu_to_be_16(0x0100);
   stored = static_cast<uint16_t>(sum + (sum >= 0xFFFF));
-  __builtin_memcpy(ip + 10, &stored, 2);
+  std::memcpy(ip + 10, &stored, 2);
 }
 
 // RFC 1624 eqn. 3 for one 16-bit word of a checksummed area: the new
