@@ -75,6 +75,29 @@ namespace l2tp::dp {
   state.tx_bytes += ip_len;
 }
 
+// The packet nearly every subscriber receives, checked at once: s holds
+// its address and is this worker's, the packet fits the session MTU (so the
+// outer lengths fit too), its TTL allows forwarding, nothing follows it in
+// the frame and the headroom takes the fixed template copy. true: every
+// check of encap_ipv4() passes with nothing to trim, and encap_checked()
+// may follow at once.
+[[gnu::always_inline]] inline bool encap_ready(const rte_mbuf* m, const DownstreamPacket& pkt, const Session& s,
+                                               uint16_t worker) {
+  return s.subscriber_addr == pkt.dst && pkt.dst != 0 && s.owner_worker == worker && pkt.ip_len <= s.mtu &&
+         rte_pktmbuf_mtod_offset(m, const uint8_t*, pkt.l2_len)[8] > 1 &&
+         rte_pktmbuf_pkt_len(m) == uint32_t{pkt.l2_len} + pkt.ip_len &&
+         rte_pktmbuf_headroom(m) + pkt.l2_len >= kMaxTemplateSize;
+}
+
+// What follows the checks: TTL - 1 and the L2 header replaced by the
+// template (classify checked that the first segment holds the L2 and IPv4
+// headers).
+[[gnu::always_inline]] inline void encap_checked(rte_mbuf* m, const DownstreamPacket& pkt, const Session& s,
+                                                 SessionState& state) {
+  ipv4_decrement_ttl(rte_pktmbuf_mtod_offset(m, uint8_t*, pkt.l2_len));
+  put_template(m, pkt.l2_len, pkt.ip_len, s, state);
+}
+
 // Replaces the L2 header of the packet classify_downstream() described
 // with s's template (Ethernet [+802.1Q] / IPv4 / UDP / L2TP / PPP IPv4),
 // decrementing the inner TTL and filling the outer lengths, the outer IPv4
@@ -84,16 +107,12 @@ namespace l2tp::dp {
 [[gnu::always_inline]] inline bool encap_ipv4(rte_mbuf* m, const DownstreamPacket& pkt, const Session& s,
                                               SessionState& state, uint16_t worker, Drop& drop) {
   if (!encap_admit(m, pkt, s, worker, drop)) return false;
-  uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, pkt.l2_len);
   if (rte_pktmbuf_headroom(m) + pkt.l2_len < s.template_len) return drop = Drop::kNoHeadroom, false;
   if (pkt.ip_len > 0xFFFF - (s.template_len - s.ip_offset)) return drop = Drop::kTooBig, false;
   const uint32_t excess = rte_pktmbuf_pkt_len(m) - pkt.l2_len - pkt.ip_len;
   if (excess != 0 && rte_pktmbuf_trim(m, static_cast<uint16_t>(excess)) != 0) [[unlikely]]
     return drop = Drop::kIpv4Header, false;
-  ipv4_decrement_ttl(ip);
-  // The L2 header goes, the template comes: classify checked that the
-  // first segment holds the L2 and IPv4 headers.
-  put_template(m, pkt.l2_len, pkt.ip_len, s, state);
+  encap_checked(m, pkt, s, state);
   return true;
 }
 

@@ -351,24 +351,16 @@ void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
     for (uint16_t i = 0; i < nf; ++i) {
       if (i + kTableAhead < nf) prefetch(static_cast<uint16_t>(i + kTableAhead));
       const Session* s = sessions[i];
-      // Nearly every packet: this worker's session holds the address, the
-      // packet fits the session MTU, its TTL allows forwarding, nothing
-      // follows it in the frame and the headroom takes the fixed template
-      // copy. The checks encap_ipv4() would make, made once; anything else
-      // takes the general path below.
-      if (s != nullptr && s->subscriber_addr == down[i].dst && down[i].dst != 0 && s->owner_worker == config_.id) {
+      // Nearly every packet takes encap_ready(); anything else the
+      // general path below.
+      if (s != nullptr && encap_ready(fast[i], down[i], *s, config_.id)) [[likely]] {
         rte_mbuf* m = fast[i];
-        const uint16_t l2 = down[i].l2_len, ip_len = down[i].ip_len;
-        uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*) + l2;
-        if (ip_len <= s->mtu && ip[8] > 1 && rte_pktmbuf_pkt_len(m) == uint32_t{l2} + ip_len &&
-            rte_pktmbuf_headroom(m) + l2 >= kMaxTemplateSize) [[likely]] {
-          counters_.mss_clamped += mss_clamp_ipv4(ip, rte_pktmbuf_data_len(m) - l2, s->mss_max);
-          ipv4_decrement_ttl(ip);
-          put_template(m, l2, ip_len, *s, config_.table->state(ids[i]));
-          ++counters_.encap;
-          send(tx_access_, config_.access_port, m, counters_.tx_access);
-          continue;
-        }
+        counters_.mss_clamped += mss_clamp_ipv4(rte_pktmbuf_mtod_offset(m, uint8_t*, down[i].l2_len),
+                                                rte_pktmbuf_data_len(m) - down[i].l2_len, s->mss_max);
+        encap_checked(m, down[i], *s, config_.table->state(ids[i]));
+        ++counters_.encap;
+        send(tx_access_, config_.access_port, m, counters_.tx_access);
+        continue;
       }
       Drop why = Drop::kNoSubscriber;
       // The lookup leaves this check to us (the address may only share its
