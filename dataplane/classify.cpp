@@ -127,14 +127,12 @@ Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t
     }
   }
 
-  const Session* s = table.by_session_id(session_id);
   uint32_t src_addr, dst_addr;
   std::memcpy(&src_addr, ip + 12, 4);
   std::memcpy(&dst_addr, ip + 16, 4);
-  if (s == nullptr || s->local_tunnel_id != tunnel_id || s->peer_addr != src_addr ||
-      s->local_addr != dst_addr || s->peer_port != rte_cpu_to_be_16(src_port) ||
-      s->local_port != rte_cpu_to_be_16(dst_port))
-    return drop = Drop::kUnknownSession, Verdict::kDrop;
+  const Session* s = detail::matching_session(table, tunnel_id, session_id, src_addr, dst_addr,
+                                              rte_cpu_to_be_16(src_port), rte_cpu_to_be_16(dst_port));
+  if (s == nullptr) return drop = Drop::kUnknownSession, Verdict::kDrop;
 
   if (inner_at == 0) return drop = Drop::kPppHeader, Verdict::kDrop;
   out.session = s;

@@ -81,6 +81,19 @@ namespace detail {
   std::memcpy(&ppp, l2tp + hlen, 4);
   return ppp == rte_cpu_to_be_32(0xFF030021) ? hlen : 0;
 }
+
+// The session a data message names, when the message came the session's
+// way: its tunnel, from its peer's address and port to ours (network
+// order). nullptr: an unknown session.
+[[gnu::always_inline]] inline const Session* matching_session(const SessionTable& table, uint16_t tunnel_id,
+                                                             uint16_t session_id, rte_be32_t src, rte_be32_t dst,
+                                                             rte_be16_t sport, rte_be16_t dport) {
+  const Session* s = table.by_session_id(session_id);
+  if (s == nullptr || s->local_tunnel_id != tunnel_id || s->peer_addr != src || s->local_addr != dst ||
+      s->peer_port != sport || s->local_port != dport)
+    return nullptr;
+  return s;
+}
 }  // namespace detail
 
 // The data message nearly every LAC sends, in one look: untagged IPv4 with
@@ -139,10 +152,9 @@ struct UpstreamShape {
 // only the session is left to check.
 inline Verdict classify_shaped(const UpstreamShape& sh, const SessionTable& table, uint16_t worker,
                                UpstreamPacket& out, Drop& drop) {
-  const Session* s = table.by_session_id(sh.session_id);
-  if (s == nullptr || s->local_tunnel_id != sh.tunnel_id || s->peer_addr != sh.src || s->local_addr != sh.dst ||
-      s->peer_port != sh.sport || s->local_port != sh.dport)
-    return drop = Drop::kUnknownSession, Verdict::kDrop;
+  const Session* s =
+      detail::matching_session(table, sh.tunnel_id, sh.session_id, sh.src, sh.dst, sh.sport, sh.dport);
+  if (s == nullptr) return drop = Drop::kUnknownSession, Verdict::kDrop;
   out.session = s;
   out.sequenced = false;
   out.ns = 0;
