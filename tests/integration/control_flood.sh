@@ -29,7 +29,7 @@
 # Prints PASS:/FAIL:/SKIP: lines for tests/run; cleans up (processes,
 # namespaces, veths) even when it fails. KEEP=1 keeps the logs.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
 BUILD=$ROOT/${BUILD_DIR:-build/gcc}
 PPP_PEER=$BUILD/tests/ppp-peer
@@ -56,12 +56,8 @@ W=$(mktemp -d /tmp/l2tp-flood.XXXXXX)
 NS_A=l2ca$$ NS_B=l2cb$$ NS_C=l2cc$$
 PIDS=()
 cleanup() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  for ns in "$NS_A" "$NS_B" "$NS_C"; do
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-    ip netns del "$ns" 2>/dev/null
-  done
-  if [[ ${KEEP:-0} == 1 ]]; then echo "logs kept in $W"; else rm -rf "$W"; fi
+  fastpath_stop "$NS_A" "$NS_B" "$NS_C"
+  workdir_done "$W"
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT
@@ -149,7 +145,7 @@ snapshot before
 PINGS=$(( (FLOOD_SECONDS + 2) * 50 ))
 ip netns exec "$NS_A" ping -q -c "$PINGS" -i 0.02 -W 1 -I 10.9.0.10 198.51.100.254 >"$W/ping.txt" 2>&1 &
 ping_pid=$!
-PIDS+=($ping_pid)
+PIDS+=("$ping_pid")
 sleep 1
 fb_mac=$(ip -n "$NS_B" -j link show "$FB" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
 # nice: the flood takes every cycle left over, but the LAC (xl2tpd, its

@@ -69,14 +69,10 @@ hugepages_release() {
   return 1
 }
 cleanup() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  for ns in "$NS_A" "$NS_B" "$NS_C"; do
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-    ip netns del "$ns" 2>/dev/null
-  done
+  fastpath_stop "$NS_A" "$NS_B" "$NS_C"
   hugepages_release || echo "dumpcap.sh: could not unmount $HP_DIR: its hugepages stay reserved" >&2
   rm -rf "/var/run/dpdk/$PREFIX"  # the primary's runtime folder, left behind as its hugepage files
-  if [[ ${KEEP:-0} == 1 ]]; then echo "logs kept in $W"; else rm -rf "$W"; fi
+  workdir_done "$W"
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT
@@ -194,18 +190,9 @@ else
 fi
 
 # Teardown: SIGTERM stops the daemon; the pages go back.
-lns_pid=$(cat "$W/lns.pid")
-kill -TERM "$lns_pid"
-gone() { for _ in $(seq 100); do kill -0 "$lns_pid" 2>/dev/null || return 0; sleep 0.1; done; return 1; }
-if wait_log "$W/lns.log" "exiting" 10 && gone; then
-  pass "dpdk-dumpcap: SIGTERM stops the daemon after the capture"
-else
-  fail "dpdk-dumpcap: SIGTERM stops the daemon after the capture" "$(tail -3 "$W/lns.log")"
-fi
+lns_sigterm "$W" "dpdk-dumpcap: SIGTERM stops the daemon after the capture"
 for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-for ns in "$NS_A" "$NS_B" "$NS_C"; do
-  for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-done
+netns_kill "$NS_A" "$NS_B" "$NS_C"
 sleep 0.3  # the killed processes' mount namespace (holding our hugetlbfs) goes with the last of them
 hugepages_release
 now=$(cat "$HP_KNOB")

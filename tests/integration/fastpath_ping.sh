@@ -18,7 +18,7 @@
 # runs N workers (N queue pairs per port: the session's owner gets what
 # the other workers receive through the handoff rings).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
 WORKERS=${WORKERS:-1}
 TEST="fast path"
@@ -45,12 +45,8 @@ W=$(mktemp -d /tmp/l2tp-fastpath.XXXXXX)
 NS_A=l2fa$$ NS_B=l2fb$$ NS_C=l2fc$$
 PIDS=()
 cleanup() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  for ns in "$NS_A" "$NS_B" "$NS_C"; do
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-    ip netns del "$ns" 2>/dev/null
-  done
-  if [[ ${KEEP:-0} == 1 ]]; then echo "logs kept in $W"; else rm -rf "$W"; fi
+  fastpath_stop "$NS_A" "$NS_B" "$NS_C"
+  workdir_done "$W"
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT
@@ -215,12 +211,5 @@ if wait_log "$W/lns.log" "tunnel [0-9]+ down" 10; then
 else
   fail "$TEST: the LAC's disconnect reaches our LNS" "$(tail -3 "$W/lns.log")"
 fi
-lns_pid=$(cat "$W/lns.pid")
-kill -TERM "$lns_pid"
-gone() { for _ in $(seq 100); do kill -0 "$lns_pid" 2>/dev/null || return 0; sleep 0.1; done; return 1; }
-if wait_log "$W/lns.log" "exiting" 10 && gone; then
-  pass "$TEST: SIGTERM stops the daemon and its workers"
-else
-  fail "$TEST: SIGTERM stops the daemon and its workers" "$(tail -3 "$W/lns.log")"
-fi
+lns_sigterm "$W" "$TEST: SIGTERM stops the daemon and its workers"
 exit $((fails > 0))

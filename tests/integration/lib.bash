@@ -90,6 +90,36 @@ netns_kill() {
   done
 }
 
+# fastpath_stop NS...: the fast-path scripts' cleanup: SIGKILL what PIDS
+# holds and every process in the namespaces, then delete them.
+fastpath_stop() {
+  local p ns
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  netns_kill "$@"
+  for ns in "$@"; do ip netns del "$ns" 2>/dev/null; done
+}
+
+# workdir_done W: keeps W when KEEP=1 (and says where), else removes it.
+workdir_done() {
+  if [[ ${KEEP:-0} == 1 ]]; then echo "logs kept in $1"; else rm -rf "$1"; fi
+}
+
+# lns_sigterm W NAME: SIGTERM to the daemon whose PID is in $W/lns.pid;
+# PASS NAME when it logs "exiting" and is gone within 10 s, else FAIL.
+lns_sigterm() {
+  local pid _
+  pid=$(cat "$1/lns.pid")
+  kill -TERM "$pid"
+  if wait_log "$1/lns.log" "exiting" 10; then
+    for _ in $(seq 100); do
+      kill -0 "$pid" 2>/dev/null || { pass "$2"; return 0; }
+      sleep 0.1
+    done
+  fi
+  fail "$2" "$(tail -3 "$1/lns.log")"
+  return 1
+}
+
 # fastpath_netns NS_A NS_B NS_C A B C D: the fast-path scripts' three
 # namespaces: NS_A (the LAC, 192.0.2.1/24 on A) -- B and C in NS_B (our
 # daemon's DPDK ports, no addresses: the kernel must not own them) -- D in
