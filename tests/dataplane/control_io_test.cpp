@@ -99,6 +99,15 @@ class ControlIoTest : public ::testing::Test {
     control::DatagramMeta meta;
     Bytes data;
   };
+  // A frame from the LAC to our access address and MAC, untagged, port 1701.
+  static Outer from_lac() {
+    Outer o;
+    o.dst = kOurMac;
+    o.src = kLacMac;
+    o.ip_src = kLac;
+    o.ip_dst = kOurs;
+    return o;
+  }
   std::vector<Got> receive() {
     std::vector<Got> got;
     io_->receive_batch(32, [&](const control::DatagramMeta& m, std::span<const uint8_t> d) {
@@ -115,12 +124,8 @@ class ControlIoTest : public ::testing::Test {
 };
 
 TEST_F(ControlIoTest, L2tpDatagramGoesUpWithItsMetadataAndTheLacsMacIsLearned) {
-  Outer o;
-  o.dst = kOurMac;
-  o.src = kLacMac;
+  Outer o = from_lac();
   o.vlan = 42;
-  o.ip_src = kLac;
-  o.ip_dst = kOurs;
   o.sport = 40000;
   const Bytes payload{0xC8, 0x02, 0x00, 0x0C, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};  // a ZLB
   punt(udp_frame(o, payload));
@@ -139,12 +144,8 @@ TEST_F(ControlIoTest, L2tpDatagramGoesUpWithItsMetadataAndTheLacsMacIsLearned) {
 
 TEST_F(ControlIoTest, ControlMessageReassembledFromOuterFragmentsGoesUpWhole) {
   // What a worker punts after reassembly (dataplane/reassembly.hpp).
-  Outer o;
-  o.dst = kOurMac;
-  o.src = kLacMac;
+  Outer o = from_lac();
   o.vlan = 42;
-  o.ip_src = kLac;
-  o.ip_dst = kOurs;
   o.sport = 40000;
   o.ip_id = 0x7777;
   Bytes l2tp{0xC8, 0x02, 0x01, 0x38, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};  // 312 octets
@@ -169,11 +170,7 @@ TEST_F(ControlIoTest, ControlMessageReassembledFromOuterFragmentsGoesUpWhole) {
 }
 
 TEST_F(ControlIoTest, HighPriorityRingIsDrainedFirstAndTheNormalOneKeepsAQuarterOfTheBatch) {
-  Outer o;
-  o.dst = kOurMac;
-  o.src = kLacMac;
-  o.ip_src = kLac;
-  o.ip_dst = kOurs;
+  Outer o = from_lac();
   // Control headers told apart by their tunnel ID (1: high, 0: normal)
   // and numbered by Ns.
   auto message = [](uint16_t tunnel, uint16_t ns) {
@@ -317,10 +314,7 @@ TEST_F(ControlIoTest, PingOfOurCoreAddressIsAnswered) {
 }
 
 TEST_F(ControlIoTest, WhatIsNotForUsIsCountedAndFreed) {
-  Outer o;
-  o.dst = kOurMac;
-  o.src = kLacMac;
-  o.ip_src = kLac;
+  Outer o = from_lac();
   o.ip_dst = ipv4(192, 0, 2, 99);  // not our address
   punt(udp_frame(o, Bytes{1, 2, 3}));
   o.ip_dst = kOurs;

@@ -85,6 +85,15 @@ class WorkerTest : public FastPathTest {
   }
   Bytes to_host(const Bytes& ip) { return cat(ethernet(kOurCoreMac, kRouterMac, 0, 0x0800), ip); }
 
+  // The churn tests' sessions: ID 0x1000 + i, subscriber kSubscriber + 1 + i.
+  static control::FastPathEntry session_entry(unsigned i) {
+    control::FastPathEntry e = entry();
+    e.local_session_id = static_cast<uint16_t>(0x1000 + i);
+    e.peer_session_id = static_cast<uint16_t>(0x2000 + i);
+    e.subscriber_addr = kSubscriber + 1 + i;
+    return e;
+  }
+
   RingPort access_{"access"};
   RingPort core_{"core"};
   ControlRings rings_;
@@ -224,13 +233,6 @@ TEST_F(WorkerTest, ChurningSessionsUnderTrafficFreesNothingEarlyAndLosesNoMbuf) 
   // holds alive until its next quiescent state (ASan would catch a use
   // after free in the sanitizer build), and every mbuf must come back.
   constexpr unsigned kSessions = 64, kRounds = 400, kPerRound = 16;
-  auto session_entry = [](unsigned i) {
-    control::FastPathEntry e = entry();
-    e.local_session_id = static_cast<uint16_t>(0x1000 + i);
-    e.peer_session_id = static_cast<uint16_t>(0x2000 + i);
-    e.subscriber_addr = kSubscriber + 1 + i;
-    return e;
-  };
   ASSERT_TRUE(table_->withdraw(0xb7e1));
   for (unsigned i = 0; i < kSessions; ++i) ASSERT_TRUE(table_->publish(session_entry(i)));
   WorkerConfig c = config(1024);
@@ -911,13 +913,6 @@ TEST_F(SequencedWorkerTest, ChurningSequencedSessionsWhilePacketsWaitLosesNoMbuf
   // sessions are freed and counted, held ones of new sessions under an old
   // ID are not delivered into them, and every mbuf comes back.
   constexpr unsigned kSessions = 32, kRounds = 200, kPerRound = 16;
-  auto session_entry = [](unsigned i) {
-    control::FastPathEntry e = entry();
-    e.local_session_id = static_cast<uint16_t>(0x1000 + i);
-    e.peer_session_id = static_cast<uint16_t>(0x2000 + i);
-    e.subscriber_addr = kSubscriber + 1 + i;
-    return e;
-  };
   ASSERT_TRUE(table_->withdraw(0xb7e1));
   for (unsigned i = 0; i < kSessions; ++i) ASSERT_TRUE(table_->publish(session_entry(i)));
   const unsigned in_use = rte_mempool_in_use_count(test_pool());
