@@ -78,17 +78,8 @@ fastpath_lac "$W"
 # framecnt=8192: the access port's AF_PACKET ring holds 40 ms of the flood
 # while the worker is preempted (the PMD of DPDK 22.11 does not count what
 # overflows it); mbufs and rings to match.
-cat >"$W/lns.conf" <<CONF
-[global]
-port = 1701
-hello interval = 1
-
-[lns default]
-ip range = 10.9.0.10-10.9.0.20
-local ip = 10.9.0.1
-hostname = lns
-pppoptfile = $W/lns.options
-
+fastpath_lns_conf "$W" "hello interval = 1"
+cat >>"$W/lns.conf" <<CONF
 [dataplane]
 eal args = -l 0-1 --no-huge -m 512 --no-shconf --no-pci --file-prefix=$PREFIX --log-level=lib.*:warning --vdev=net_af_packet0,iface=$FB,framecnt=8192 --vdev=net_af_packet1,iface=$FC
 access port = 0

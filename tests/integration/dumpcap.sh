@@ -96,16 +96,8 @@ fastpath_lac "$W"  # lac.conf, lac.options and lns.options, as fastpath_ping.sh'
 # Hugepages on our mount, the shared configuration on (no --no-shconf),
 # and capture = yes: the daemon refuses to start rather than run without
 # the capture server.
-cat >"$W/lns.conf" <<EOF
-[global]
-port = 1701
-
-[lns default]
-ip range = 10.9.0.10-10.9.0.20
-local ip = 10.9.0.1
-hostname = lns
-pppoptfile = $W/lns.options
-
+fastpath_lns_conf "$W"
+cat >>"$W/lns.conf" <<EOF
 [dataplane]
 eal args = -l 0-1 --huge-dir=$HP_DIR --no-pci --file-prefix=$PREFIX --log-level=lib.*:warning --vdev=net_af_packet0,iface=$GB --vdev=net_af_packet1,iface=$GC
 access port = 0

@@ -58,16 +58,8 @@ fastpath_netns "$NS_A" "$NS_B" "$NS_C" "$FA" "$FB" "$FC" "$FD" ||
 mkdir -p /var/run/xl2tpd
 
 fastpath_lac "$W"
-cat >"$W/lns.conf" <<EOF
-[global]
-port = 1701
-
-[lns default]
-ip range = 10.9.0.10-10.9.0.20
-local ip = 10.9.0.1
-hostname = lns
-pppoptfile = $W/lns.options
-
+fastpath_lns_conf "$W"
+cat >>"$W/lns.conf" <<EOF
 [dataplane]
 eal args = $LCORES --no-huge -m 512 --no-shconf --no-pci --file-prefix=$PREFIX --log-level=lib.*:warning --vdev=net_af_packet0,iface=$FB,qpairs=$WORKERS --vdev=net_af_packet1,iface=$FC,qpairs=$WORKERS
 access port = 0

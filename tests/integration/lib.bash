@@ -161,6 +161,20 @@ pppoptfile = $1/lac.options
 CONF
 }
 
+# fastpath_lns_conf W [LINE...]: starts $W/lns.conf for the fast-path
+# scripts: [global] on port 1701 with the LINEs, and the [lns default] the
+# LAC of fastpath_lac calls (subscriber 10.9.0.10, pppd options
+# $W/lns.options). The caller appends its [dataplane].
+fastpath_lns_conf() {
+  local w=$1
+  shift
+  {
+    printf '[global]\nport = 1701\n'
+    (($#)) && printf '%s\n' "$@"
+    printf '\n[lns default]\nip range = 10.9.0.10-10.9.0.20\nlocal ip = 10.9.0.1\nhostname = lns\npppoptfile = %s/lns.options\n\n' "$w"
+  } >"$w/lns.conf"
+}
+
 # fastpath_lac_up NS W PPP_PEER NAME: the LAC of the fast-path scripts:
 # xl2tpd with $W/lac.conf (fastpath_lac) in NS, ppp-peer bound over pppd,
 # its PID added to PIDS; then waits for IPCP to give the subscriber
