@@ -184,4 +184,28 @@ struct DownstreamPacket {
 // anything else: kDrop.
 Verdict classify_downstream(const rte_mbuf* m, DownstreamPacket& out, Drop& drop);
 
+// The frame nearly every subscriber is sent, read at fixed offsets: one
+// segment of untagged Ethernet / IPv4 with a 20-octet header, its total
+// length within the frame (what follows it is padding), a TTL that allows
+// forwarding, a destination other than 0.0.0.0 and the headroom for the
+// fixed template copy (encap.hpp). Returns the IPv4 total length, with the
+// destination (network order) in dst; 0 for any other frame, which
+// classify_downstream() and encap_ipv4() take. Inline: the worker runs it
+// on every packet.
+[[gnu::always_inline]] inline uint16_t downstream_shape(const rte_mbuf* m, rte_be32_t& dst) {
+  const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
+  const uint32_t seg_len = rte_pktmbuf_data_len(m);
+  if (seg_len < RTE_ETHER_HDR_LEN + sizeof(rte_ipv4_hdr) || seg_len != rte_pktmbuf_pkt_len(m) ||
+      uint32_t{rte_pktmbuf_headroom(m)} + RTE_ETHER_HDR_LEN < kMaxTemplateSize)
+    return 0;
+  uint32_t w;
+  std::memcpy(&w, p + 12, 4);  // EtherType, version and IHL, TOS
+  if ((w & rte_cpu_to_be_32(0xFFFFFF00)) != rte_cpu_to_be_32(0x08004500)) return 0;
+  const uint8_t* ip = p + RTE_ETHER_HDR_LEN;
+  const uint16_t total = wire::load_be16(ip + 2);
+  std::memcpy(&dst, ip + 16, 4);
+  if (total < sizeof(rte_ipv4_hdr) || total > seg_len - RTE_ETHER_HDR_LEN || ip[8] <= 1 || dst == 0) return 0;
+  return total;
+}
+
 }  // namespace l2tp::dp

@@ -206,12 +206,7 @@ SessionTable::~SessionTable() {
 
 namespace {
 
-// The subscriber hash and the direct array hold a Session pointer with its
-// local session ID in the top 16 bits (user-space addresses are below 2^47 on x86-64 and on
-// arm64 with 48-bit VAs; publish() refuses a pointer above 2^48), so the
-// worker learns the SessionState index from the lookup itself and fetches
-// the Session and its state at once instead of one after the other.
-constexpr unsigned kTagShift = 48;
+constexpr unsigned kTagShift = SessionTable::kTagShift;
 void* tag(const Session* s) {
   return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(s) | uintptr_t{s->local_session_id} << kTagShift);
 }

@@ -155,7 +155,30 @@ class SessionTable final : public control::FastPath {
   const void* subscriber_address(rte_be32_t addr) const {
     return &direct_[static_cast<uint16_t>(rte_be_to_cpu_32(addr))];
   }
+  // The downstream fast path reads the direct array itself, a burst ahead
+  // of use: direct_entry(addr) is what lookup_subscribers() reads first
+  // (prefetch subscriber_address(addr) before), direct_session() the
+  // Session an entry names, with its local session ID in id. nullptr: no
+  // subscriber has addr's low 16 bits, or several have
+  // (lookup_subscribers() asks the hash). As with lookup_subscribers(),
+  // the caller compares subscriber_addr.
+  uint64_t direct_entry(rte_be32_t addr) const {
+    return direct_[static_cast<uint16_t>(rte_be_to_cpu_32(addr))].load(std::memory_order_acquire);
+  }
+  static const Session* direct_session(uint64_t entry, uint16_t& id) {
+    if (entry <= kDirectCollide) return nullptr;
+    id = static_cast<uint16_t>(entry >> kTagShift);
+    return reinterpret_cast<const Session*>(entry & ((uint64_t{1} << kTagShift) - 1));
+  }
   SessionState& state(uint16_t id) const { return states_[id]; }
+
+  // The subscriber hash and the direct array hold a Session pointer with
+  // its local session ID in the top 16 bits (user-space addresses are below
+  // 2^47 on x86-64 and on arm64 with 48-bit VAs; publish() refuses a
+  // pointer above 2^48), so the worker learns the SessionState index from
+  // the lookup itself and fetches the Session and its state at once
+  // instead of one after the other.
+  static constexpr unsigned kTagShift = 48;
 
  private:
   struct Retired {

@@ -301,101 +301,110 @@ uint32_t Worker::poll_core() {
 }
 
 void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
-  rte_mbuf* fast[kBurst];
-  DownstreamPacket down[kBurst];
-  const rte_be32_t* keys[kBurst];
-  rte_mbuf* control[kBurst];
-  rte_mbuf* dropped[kBurst];
-  rte_mbuf* hand[kBurst];
-  uint16_t owners[kBurst];
-  uint16_t nf = 0, nc = 0, nd = 0, nh = 0;
-
+  const SessionTable& table = *config_.table;
+  // One pass over the burst reads each frame (downstream_shape) and starts
+  // the fetch of its direct entry; the second reads the entry a few packets
+  // ahead, starts the fetch of that Session (both lines: the template is
+  // in the second), its state and the headroom, and encapsulates. Whatever
+  // is not the common case goes to downstream_general() in its place, so
+  // the access port sends the burst in order.
+  rte_be32_t dst[kBurst];
+  uint16_t ip_len[kBurst];  // 0: downstream_general()
+  uint64_t entry[kBurst];
   for (uint16_t i = 0; i < n && i < kPrefetchOffset; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint16_t i = 0; i < n; ++i) {
     if (i + kPrefetchOffset < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchOffset], void*));
-    Drop why = Drop::kCount;
-    switch (classify_downstream(pkts[i], down[nf], why)) {
-      case Verdict::kFast:
-        // The lookup's first read, started while the burst is classified.
-        rte_prefetch0(config_.table->subscriber_address(down[nf].dst));
-        keys[nf] = &down[nf].dst;
-        fast[nf++] = pkts[i];
-        break;
-      case Verdict::kHandoff:  // not from classify_downstream: the lookup finds the owner
-      case Verdict::kControl: control[nc++] = pkts[i]; break;
-      case Verdict::kDrop:
-        counters_.count(why);
-        dropped[nd++] = pkts[i];
-        break;
-    }
+    ip_len[i] = downstream_shape(pkts[i], dst[i]);
+    if (ip_len[i] != 0) rte_prefetch0(table.subscriber_address(dst[i]));
   }
+  auto fetch = [&](uint16_t i) {
+    entry[i] = ip_len[i] != 0 ? table.direct_entry(dst[i]) : 0;
+    uint16_t id = 0;
+    const Session* s = SessionTable::direct_session(entry[i], id);
+    if (s == nullptr) return;
+    rte_prefetch0(s);
+    rte_prefetch0(reinterpret_cast<const uint8_t*>(s) + RTE_CACHE_LINE_SIZE);
+    rte_prefetch0(&table.state(id));
+    // encap writes the outer headers into the headroom, a line the NIC
+    // never touched: fetch it for writing now, not on the store.
+    __builtin_prefetch(rte_pktmbuf_mtod(pkts[i], uint8_t*) - RTE_CACHE_LINE_SIZE, 1, 3);
+  };
+  for (uint16_t i = 0; i < n && i < kTableAhead; ++i) fetch(i);
+  Aside aside;
+  for (uint16_t i = 0; i < n; ++i) {
+    if (i + kTableAhead < n) fetch(static_cast<uint16_t>(i + kTableAhead));
+    rte_mbuf* m = pkts[i];
+    uint16_t id = 0;
+    const Session* s = SessionTable::direct_session(entry[i], id);
+    // With downstream_shape() this is encap_ready(): the session holds the
+    // address (the direct entry may be another subscriber's with the same
+    // low 16 bits) and is ours, and the packet fits its MTU.
+    if (s != nullptr && s->subscriber_addr == dst[i] && s->owner_worker == config_.id && ip_len[i] <= s->mtu)
+        [[likely]] {
+      uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, RTE_ETHER_HDR_LEN);
+      // What follows the IPv4 packet in the frame is padding: gone.
+      m->data_len = static_cast<uint16_t>(RTE_ETHER_HDR_LEN + ip_len[i]);
+      m->pkt_len = m->data_len;
+      counters_.mss_clamped += mss_clamp_ipv4(ip, ip_len[i], s->mss_max);
+      ipv4_decrement_ttl(ip);
+      put_template(m, RTE_ETHER_HDR_LEN, ip_len[i], *s, table.state(id));
+      ++counters_.encap;
+      send(tx_access_, config_.access_port, m, counters_.tx_access);
+      continue;
+    }
+    downstream_general(m, handed, aside);
+  }
+  hand_over(aside.hand, aside.owners, aside.nh, false);
+  to_control(aside.control, aside.nc);
+  rte_pktmbuf_free_bulk(aside.dropped, aside.nd);
+}
 
-  if (nf != 0) {
-    const Session* sessions[kBurst];
-    uint16_t ids[kBurst];
-    config_.table->lookup_subscribers(keys, nf, sessions, ids);
-    // The Session (both lines: the template is in the second), its state
-    // (the direct entry gave both at once) and the headroom, a few packets
-    // ahead of the one encapsulated, so that the misses overlap with work
-    // instead of queueing behind each other.
-    auto prefetch = [&](uint16_t i) {
-      if (sessions[i] == nullptr) return;
-      rte_prefetch0(sessions[i]);
-      rte_prefetch0(reinterpret_cast<const uint8_t*>(sessions[i]) + RTE_CACHE_LINE_SIZE);
-      rte_prefetch0(&config_.table->state(ids[i]));
-      // encap writes the outer headers into the headroom, a line the
-      // NIC never touched: fetch it for writing now, not on the store.
-      __builtin_prefetch(rte_pktmbuf_mtod(fast[i], uint8_t*) - RTE_CACHE_LINE_SIZE, 1, 3);
-    };
-    for (uint16_t i = 0; i < nf && i < kTableAhead; ++i) prefetch(i);
-    for (uint16_t i = 0; i < nf; ++i) {
-      if (i + kTableAhead < nf) prefetch(static_cast<uint16_t>(i + kTableAhead));
-      const Session* s = sessions[i];
-      // Nearly every packet takes encap_ready(); anything else the
-      // general path below.
-      if (s != nullptr && encap_ready(fast[i], down[i], *s, config_.id)) [[likely]] {
-        rte_mbuf* m = fast[i];
-        counters_.mss_clamped += mss_clamp_ipv4(rte_pktmbuf_mtod_offset(m, uint8_t*, down[i].l2_len),
-                                                rte_pktmbuf_data_len(m) - down[i].l2_len, s->mss_max);
-        encap_checked(m, down[i], *s, config_.table->state(ids[i]));
-        ++counters_.encap;
-        send(tx_access_, config_.access_port, m, counters_.tx_access);
-        continue;
-      }
-      Drop why = Drop::kNoSubscriber;
-      // The lookup leaves this check to us (the address may only share its
-      // low 16 bits with the session's).
-      if (s != nullptr && s->subscriber_addr != down[i].dst) s = nullptr;
-      if (s == nullptr && config_.core_addr != 0 && down[i].dst == config_.core_addr) {
-        control[nc++] = fast[i];  // for the box itself (ping)
-        continue;
-      }
-      if (s != nullptr && s->owner_worker != config_.id && !handed && config_.handoff != nullptr) {
-        owners[nh] = s->owner_worker;
-        hand[nh++] = fast[i];
-        continue;
-      }
-      if (s != nullptr) {
-        counters_.mss_clamped += mss_clamp_ipv4(rte_pktmbuf_mtod_offset(fast[i], uint8_t*, down[i].l2_len),
-                                                rte_pktmbuf_data_len(fast[i]) - down[i].l2_len, s->mss_max);
-        if (down[i].ip_len > s->mtu) [[unlikely]] {
-          too_big(fast[i], down[i], *s, config_.table->state(ids[i]));
-          continue;
-        }
-      }
-      if (s != nullptr &&
-          encap_ipv4(fast[i], down[i], *s, config_.table->state(ids[i]), config_.id, why)) {
-        ++counters_.encap;
-        send(tx_access_, config_.access_port, fast[i], counters_.tx_access);
-      } else {
-        counters_.count(why);
-        dropped[nd++] = fast[i];
-      }
+// One packet of downstream()'s burst that is not the common case, or
+// whose session is not: all the checks.
+void Worker::downstream_general(rte_mbuf* m, bool handed, Aside& aside) {
+  DownstreamPacket pkt;
+  Drop why = Drop::kCount;
+  switch (classify_downstream(m, pkt, why)) {
+    case Verdict::kFast: break;
+    case Verdict::kHandoff:  // not from classify_downstream: the lookup finds the owner
+    case Verdict::kControl: aside.control[aside.nc++] = m; return;
+    case Verdict::kDrop:
+      counters_.count(why);
+      aside.dropped[aside.nd++] = m;
+      return;
+  }
+  const Session* s = nullptr;
+  uint16_t id = 0;
+  const rte_be32_t* key = &pkt.dst;
+  config_.table->lookup_subscribers(&key, 1, &s, &id);
+  why = Drop::kNoSubscriber;
+  // The lookup leaves this check to us (the address may only share its
+  // low 16 bits with the session's).
+  if (s != nullptr && s->subscriber_addr != pkt.dst) s = nullptr;
+  if (s == nullptr && config_.core_addr != 0 && pkt.dst == config_.core_addr) {
+    aside.control[aside.nc++] = m;  // for the box itself (ping)
+    return;
+  }
+  if (s != nullptr && s->owner_worker != config_.id && !handed && config_.handoff != nullptr) {
+    aside.owners[aside.nh] = s->owner_worker;
+    aside.hand[aside.nh++] = m;
+    return;
+  }
+  if (s != nullptr) {
+    counters_.mss_clamped += mss_clamp_ipv4(rte_pktmbuf_mtod_offset(m, uint8_t*, pkt.l2_len),
+                                            rte_pktmbuf_data_len(m) - pkt.l2_len, s->mss_max);
+    if (pkt.ip_len > s->mtu) [[unlikely]] {
+      too_big(m, pkt, *s, config_.table->state(id));
+      return;
     }
   }
-  hand_over(hand, owners, nh, false);
-  to_control(control, nc);
-  rte_pktmbuf_free_bulk(dropped, nd);
+  if (s != nullptr && encap_ipv4(m, pkt, *s, config_.table->state(id), config_.id, why)) {
+    ++counters_.encap;
+    send(tx_access_, config_.access_port, m, counters_.tx_access);
+  } else {
+    counters_.count(why);
+    aside.dropped[aside.nd++] = m;
+  }
 }
 
 void Worker::hand_over(rte_mbuf** pkts, const uint16_t* owners, uint16_t n, bool up) {

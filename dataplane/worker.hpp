@@ -140,6 +140,16 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   // the buffer releases, which is also never handed on).
   void upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit = true);
   void downstream(rte_mbuf** pkts, uint16_t n, bool handed);
+  // What leaves a burst other than by a TX buffer, sent when the burst is
+  // done (the arrays are filled only as far as the counts say).
+  struct Aside {
+    rte_mbuf* control[kBurst];
+    rte_mbuf* dropped[kBurst];
+    rte_mbuf* hand[kBurst];
+    uint16_t owners[kBurst];
+    uint16_t nc = 0, nd = 0, nh = 0;
+  };
+  void downstream_general(rte_mbuf* m, bool handed, Aside& aside);
   // Enqueues each pkts[i] to owners[i]'s handoff ring for the direction.
   void hand_over(rte_mbuf** pkts, const uint16_t* owners, uint16_t n, bool up);
   void to_control(rte_mbuf** pkts, uint16_t n);

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
+#include <map>
+#include <memory>
 #include <random>
 #include <thread>
 #include <vector>
@@ -15,6 +18,8 @@
 #include <rte_ethdev.h>
 #include <rte_ring.h>
 
+#include "dataplane/encap.hpp"
+#include "dataplane/mtu.hpp"
 #include "dataplane/worker.hpp"
 #include "fixture.hpp"
 #include "ring_port.hpp"
@@ -169,6 +174,155 @@ TEST_F(WorkerTest, AddressSharingOnlyTheLow16BitsOfASubscriberIsNoneOfHis) {
   EXPECT_EQ(w.counters().encap, 0u);
   EXPECT_EQ(w.counters().dropped(Drop::kNoSubscriber), 1u);
   EXPECT_EQ(table_->state(0xb7e1).tx_packets, 0u);
+}
+
+// The worker encapsulates the common downstream frame after one look at
+// it (downstream_shape) and one at its session, and sends every other frame
+// through classify_downstream() and encap_ipv4(). What the access port
+// sends, in order, the drop counts and each session's Ns and counters must
+// be what those two alone give. Sessions: plain, sequenced, VLAN, another
+// worker's, and one whose address shares its low 16 bits with the plain
+// one's (the direct entry then leaves it to the hash). Frames: each
+// subscriber's, a TCP SYN to clamp, then thousands with header octets
+// changed at random, cut short or padded, some in mbufs whose headroom is
+// too small for the fixed template copy.
+TEST_F(WorkerTest, DownstreamShortcutSendsWhatTheGeneralPathWould) {
+  struct Sub {
+    uint16_t id;
+    uint32_t addr;
+  };
+  const std::vector<Sub> subs{{0xb7e1, kSubscriber},
+                              {0x0202, kSubscriber + 1},
+                              {0x0303, kSubscriber + 2},
+                              {0x0404, kSubscriber + 3},
+                              {0x0505, kSubscriber + 0x10000}};
+  for (size_t i = 1; i < subs.size(); ++i) {
+    control::FastPathEntry e = entry(i == 2 ? 3000 : 0, i == 1);
+    e.local_session_id = subs[i].id;
+    e.peer_session_id = static_cast<uint16_t>(0x3000 + i);
+    e.subscriber_addr = subs[i].addr;
+    e.owner_worker = i == 3 ? 1 : 0;
+    ASSERT_TRUE(table_->publish(e));
+  }
+  std::vector<Bytes> bases;
+  for (const Sub& sub : subs) bases.push_back(to_host(inner_ipv4(kInternetHost, sub.addr, 64, 30)));
+  {
+    // A SYN with MSS 1460: clamped to the session's limit.
+    Bytes tcp;
+    put16(tcp, 40000);
+    put16(tcp, 443);
+    put32(tcp, 0x01020304);
+    put32(tcp, 0);
+    tcp.push_back(0x60);  // data offset 24
+    tcp.push_back(0x02);  // SYN
+    put16(tcp, 65535);
+    put16(tcp, 0x1234);   // checksum: updated, not checked
+    put16(tcp, 0);
+    append(tcp, Bytes{2, 4, 0x05, 0xb4});
+    bases.push_back(to_host(cat(ipv4_header(kInternetHost, kSubscriber, 6, 64, 44, 0x3344, 0x4000), tcp)));
+  }
+
+  struct Frame {
+    Bytes bytes;
+    uint16_t headroom;
+  };
+  auto mbuf_of = [](const Frame& f) {
+    rte_mbuf* m = rte_pktmbuf_alloc(test_pool());
+    if (m == nullptr) return m;
+    m->data_off = f.headroom;
+    char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(f.bytes.size()));
+    if (p == nullptr) {
+      rte_pktmbuf_free(m);
+      return static_cast<rte_mbuf*>(nullptr);
+    }
+    std::memcpy(p, f.bytes.data(), f.bytes.size());
+    return m;
+  };
+
+  // The general path alone, on a copy, with its own session states.
+  std::map<uint16_t, SessionState> ref_state;
+  WorkerCounters ref;
+  auto reference = [&](const Frame& f, std::vector<Bytes>& sent, std::vector<Bytes>& control) {
+    const std::unique_ptr<rte_mbuf, void (*)(rte_mbuf*)> m(mbuf_of(f), [](rte_mbuf* b) { rte_pktmbuf_free(b); });
+    ASSERT_NE(m, nullptr);
+    DownstreamPacket d;
+    Drop why = Drop::kCount;
+    const Verdict v = classify_downstream(m.get(), d, why);
+    if (v == Verdict::kControl) return control.push_back(f.bytes);
+    if (v == Verdict::kDrop) return ref.count(why);
+    ASSERT_EQ(v, Verdict::kFast);
+    const Session* s = table_->lookup_subscriber(d.dst);
+    if (s == nullptr) return ref.count(Drop::kNoSubscriber);
+    ref.mss_clamped += mss_clamp_ipv4(rte_pktmbuf_mtod_offset(m.get(), uint8_t*, d.l2_len),
+                                      rte_pktmbuf_data_len(m.get()) - d.l2_len, s->mss_max);
+    ASSERT_LE(d.ip_len, s->mtu) << "frames this short never take the MTU path";
+    if (!encap_ipv4(m.get(), d, *s, ref_state[s->local_session_id], 0, why)) return ref.count(why);
+    ++ref.encap;
+    sent.push_back(from_mbuf(m.get()));
+  };
+
+  std::mt19937 rng(20261127);
+  auto mutate = [&](Frame f) {
+    const unsigned changes = rng() % 4;
+    for (unsigned k = 0; k < changes && !f.bytes.empty(); ++k) {
+      // Mostly the Ethernet type and the IPv4 header, sometimes anywhere.
+      const size_t at = rng() % 4 != 0 ? 12 + rng() % 22 : rng() % f.bytes.size();
+      if (at >= f.bytes.size()) continue;
+      static constexpr uint8_t kEdge[] = {0x00, 0x01, 0x02, 0x45, 0x46, 0x44, 0x55, 0x08, 0x81, 0x06, 0xff};
+      f.bytes[at] = rng() % 2 ? kEdge[rng() % sizeof(kEdge)] : static_cast<uint8_t>(rng());
+    }
+    if (rng() % 8 == 0) f.bytes.resize(rng() % (f.bytes.size() + 1));
+    if (rng() % 5 == 0) f.bytes.resize(f.bytes.size() + 1 + rng() % 30, static_cast<uint8_t>(rng()));
+    if (rng() % 5 == 0) f.headroom = static_cast<uint16_t>(rng() % (RTE_PKTMBUF_HEADROOM + 1));
+    return f;
+  };
+
+  Worker w(config());
+  w.attach();
+  unsigned shortcut_candidates = 0;
+  for (unsigned round = 0; round < 200; ++round) {
+    std::vector<Frame> burst;
+    for (const Bytes& b : bases) burst.push_back(Frame{b, RTE_PKTMBUF_HEADROOM});
+    while (burst.size() < kBurst) burst.push_back(mutate(burst[rng() % bases.size()]));
+    std::shuffle(burst.begin(), burst.end(), rng);
+    std::vector<Bytes> want_sent, want_control;
+    for (const Frame& f : burst) {
+      reference(f, want_sent, want_control);
+      rte_mbuf* m = mbuf_of(f);
+      ASSERT_NE(m, nullptr);
+      rte_be32_t dst;
+      shortcut_candidates += downstream_shape(m, dst) != 0;
+      m->port = core_.id();
+      ASSERT_EQ(rte_ring_enqueue(core_.rx, m), 0);
+    }
+    ASSERT_EQ(w.poll(), kBurst);
+    w.flush();
+    ASSERT_EQ(take(access_.tx), want_sent) << "round " << round;
+    ASSERT_EQ(take(rings_.to_control), want_control) << "round " << round;
+  }
+  w.detach();
+
+  const WorkerCounters& c = w.counters();
+  EXPECT_EQ(c.encap, ref.encap);
+  EXPECT_EQ(c.mss_clamped, ref.mss_clamped);
+  EXPECT_GT(c.mss_clamped, 0u);
+  for (size_t d = 0; d < kDropCount; ++d)
+    EXPECT_EQ(c.drops[d], ref.drops[d]) << "drop reason " << d;
+  for (const Sub& sub : subs) {
+    EXPECT_EQ(table_->state(sub.id).next_ns, ref_state[sub.id].next_ns) << sub.id;
+    EXPECT_EQ(table_->state(sub.id).tx_packets, ref_state[sub.id].tx_packets) << sub.id;
+    EXPECT_EQ(table_->state(sub.id).tx_bytes, ref_state[sub.id].tx_bytes) << sub.id;
+  }
+  // Both paths were taken, many times: the shortcut and the general path's
+  // encapsulations (VLAN, the shared low 16 bits) and drops.
+  EXPECT_GT(shortcut_candidates, 1000u);
+  EXPECT_GT(ref_state[0x0303].tx_packets, 100u);
+  EXPECT_GT(ref_state[0x0505].tx_packets, 100u);
+  EXPECT_GT(ref_state[0x0202].next_ns, 100u);
+  EXPECT_GT(c.dropped(Drop::kTtlExceeded), 0u);
+  EXPECT_GT(c.dropped(Drop::kNotOwner), 0u);
+  EXPECT_GT(c.dropped(Drop::kNoHeadroom), 0u);
+  EXPECT_GT(c.dropped(Drop::kIpv4Header), 0u);
 }
 
 TEST_F(WorkerTest, FullControlRingIsACountedDropAndFreesTheMbufs) {
