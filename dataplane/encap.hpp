@@ -31,29 +31,25 @@ namespace l2tp::dp {
   return true;
 }
 
-// Replaces the first `strip` octets of m (its L2 header, or nothing) by
-// s's template and fills in the outer lengths, checksum and Ns. The caller
-// has checked that the first segment holds them and that the headroom
-// takes the template.
-[[gnu::always_inline]] inline void put_template(rte_mbuf* m, uint16_t strip, uint16_t ip_len, const Session& s,
-                                                SessionState& state) {
+// The template is stored right-aligned in its 64 octets: one copy of fixed
+// size ends exactly where the inner packet begins (what lies before the
+// template is headroom). Replaces the first `strip` octets of m's data by
+// s's template and returns where it starts; the caller has checked that
+// the headroom takes the copy and sets the lengths.
+[[gnu::always_inline]] inline uint8_t* copy_template(rte_mbuf* m, uint16_t strip, const Session& s) {
   const uint16_t len = s.template_len;
-  uint8_t* out;
-  if (rte_pktmbuf_headroom(m) + strip >= kMaxTemplateSize) {
-    // The template is stored right-aligned in its 64 octets: one copy of
-    // fixed size ends exactly where the inner packet begins (what lies
-    // before the template is headroom).
-    out = rte_pktmbuf_mtod(m, uint8_t*) + strip - len;
-    std::memcpy(out + len - kMaxTemplateSize, s.header_template, kMaxTemplateSize);
-    m->data_off = static_cast<uint16_t>(m->data_off + strip - len);
-    m->data_len = static_cast<uint16_t>(m->data_len - strip + len);
-    m->pkt_len = m->pkt_len - strip + len;
-  } else {
-    rte_pktmbuf_adj(m, strip);
-    out = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, len));
-    rte_memcpy(out, s.header(), len);
-  }
+  uint8_t* out = rte_pktmbuf_mtod(m, uint8_t*) + strip - len;
+  std::memcpy(out + len - kMaxTemplateSize, s.header_template, kMaxTemplateSize);
+  m->data_off = static_cast<uint16_t>(m->data_off + strip - len);
+  return out;
+}
 
+// The per-packet fields of the template at out, in front of an inner
+// IPv4 packet of ip_len octets: the outer lengths and checksum and, when
+// sequenced, Ns; counts the packet on the session.
+[[gnu::always_inline]] inline void fill_template(rte_mbuf* m, uint8_t* out, uint16_t ip_len, const Session& s,
+                                                 SessionState& state) {
+  const uint16_t len = s.template_len;
   uint8_t* outer_ip = out + s.ip_offset;
   const uint16_t outer_total = static_cast<uint16_t>(len - s.ip_offset + ip_len);
   const uint16_t sum = ipv4_checksum_from_sum(s.ip_sum_without_length + outer_total);
@@ -73,6 +69,26 @@ namespace l2tp::dp {
 
   ++state.tx_packets;
   state.tx_bytes += ip_len;
+}
+
+// Replaces the first `strip` octets of m (its L2 header, or nothing) by
+// s's template and fills in the outer lengths, checksum and Ns. The caller
+// has checked that the first segment holds them and that the headroom
+// takes the template.
+[[gnu::always_inline]] inline void put_template(rte_mbuf* m, uint16_t strip, uint16_t ip_len, const Session& s,
+                                                SessionState& state) {
+  const uint16_t len = s.template_len;
+  uint8_t* out;
+  if (rte_pktmbuf_headroom(m) + strip >= kMaxTemplateSize) {
+    out = copy_template(m, strip, s);
+    m->data_len = static_cast<uint16_t>(m->data_len - strip + len);
+    m->pkt_len = m->pkt_len - strip + len;
+  } else {
+    rte_pktmbuf_adj(m, strip);
+    out = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, len));
+    rte_memcpy(out, s.header(), len);
+  }
+  fill_template(m, out, ip_len, s, state);
 }
 
 // The packet nearly every subscriber receives, checked at once: s holds

@@ -342,12 +342,14 @@ void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
     if (s != nullptr && s->subscriber_addr == dst[i] && s->owner_worker == config_.id && ip_len[i] <= s->mtu)
         [[likely]] {
       uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, RTE_ETHER_HDR_LEN);
-      // What follows the IPv4 packet in the frame is padding: gone.
-      m->data_len = static_cast<uint16_t>(RTE_ETHER_HDR_LEN + ip_len[i]);
-      m->pkt_len = m->data_len;
       counters_.mss_clamped += mss_clamp_ipv4(ip, ip_len[i], s->mss_max);
       ipv4_decrement_ttl(ip);
-      put_template(m, RTE_ETHER_HDR_LEN, ip_len[i], *s, table.state(id));
+      uint8_t* out = copy_template(m, RTE_ETHER_HDR_LEN, *s);
+      // One segment (downstream_shape): what followed the IPv4 packet in
+      // the frame was padding, and is gone.
+      m->data_len = static_cast<uint16_t>(s->template_len + ip_len[i]);
+      m->pkt_len = m->data_len;
+      fill_template(m, out, ip_len[i], *s, table.state(id));
       ++counters_.encap;
       send(tx_access_, config_.access_port, m, counters_.tx_access);
       continue;
