@@ -34,14 +34,25 @@ namespace l2tp::dp {
 // The template is stored right-aligned in its 64 octets: one copy of fixed
 // size ends exactly where the inner packet begins (what lies before the
 // template is headroom). Replaces the first `strip` octets of m's data by
-// s's template and returns where it starts; the caller has checked that
-// the headroom takes the copy and sets the lengths.
-[[gnu::always_inline]] inline uint8_t* copy_template(rte_mbuf* m, uint16_t strip, const Session& s) {
-  const uint16_t len = s.template_len;
+// s's template of len octets and returns where it starts; the caller has
+// checked that the headroom takes the copy and sets the lengths.
+[[gnu::always_inline]] inline uint8_t* copy_template(rte_mbuf* m, uint16_t strip, uint16_t len, const Session& s) {
   uint8_t* out = rte_pktmbuf_mtod(m, uint8_t*) + strip - len;
   std::memcpy(out + len - kMaxTemplateSize, s.header_template, kMaxTemplateSize);
   m->data_off = static_cast<uint16_t>(m->data_off + strip - len);
   return out;
+}
+
+// The outer IPv4 total length and checksum (from the sum of the rest of
+// the header) and the UDP length, in the template's IPv4 header.
+[[gnu::always_inline]] inline void fill_outer_lengths(uint8_t* outer_ip, uint16_t outer_total, uint32_t ip_sum) {
+  const uint16_t sum = ipv4_checksum_from_sum(ip_sum + outer_total);
+  const uint16_t udp_len = static_cast<uint16_t>(outer_total - sizeof(rte_ipv4_hdr));
+  const rte_be16_t total_be = rte_cpu_to_be_16(outer_total), sum_be = rte_cpu_to_be_16(sum),
+                   udp_be = rte_cpu_to_be_16(udp_len);
+  std::memcpy(outer_ip + 2, &total_be, 2);
+  std::memcpy(outer_ip + 10, &sum_be, 2);
+  std::memcpy(outer_ip + sizeof(rte_ipv4_hdr) + 4, &udp_be, 2);
 }
 
 // The per-packet fields of the template at out, in front of an inner
@@ -49,16 +60,8 @@ namespace l2tp::dp {
 // sequenced, Ns; counts the packet on the session.
 [[gnu::always_inline]] inline void fill_template(rte_mbuf* m, uint8_t* out, uint16_t ip_len, const Session& s,
                                                  SessionState& state) {
-  const uint16_t len = s.template_len;
-  uint8_t* outer_ip = out + s.ip_offset;
-  const uint16_t outer_total = static_cast<uint16_t>(len - s.ip_offset + ip_len);
-  const uint16_t sum = ipv4_checksum_from_sum(s.ip_sum_without_length + outer_total);
-  const uint16_t udp_len = static_cast<uint16_t>(outer_total - sizeof(rte_ipv4_hdr));
-  const rte_be16_t total_be = rte_cpu_to_be_16(outer_total), sum_be = rte_cpu_to_be_16(sum),
-                   udp_be = rte_cpu_to_be_16(udp_len);
-  std::memcpy(outer_ip + 2, &total_be, 2);
-  std::memcpy(outer_ip + 10, &sum_be, 2);
-  std::memcpy(outer_ip + sizeof(rte_ipv4_hdr) + 4, &udp_be, 2);
+  fill_outer_lengths(out + s.ip_offset, static_cast<uint16_t>(s.template_len - s.ip_offset + ip_len),
+                     s.ip_sum_without_length);
   if (s.ns_offset != 0) {
     // RFC 2661 5.4: Ns counts data messages of the session, modulo 2^16.
     const rte_be16_t ns = rte_cpu_to_be_16(state.next_ns++);
@@ -67,6 +70,24 @@ namespace l2tp::dp {
   m->l2_len = s.ip_offset;
   m->l3_len = sizeof(rte_ipv4_hdr);
 
+  ++state.tx_packets;
+  state.tx_bytes += ip_len;
+}
+
+// The worker's encap of a one-segment untagged frame (downstream_shape) for
+// a compact session, from the template's line alone: h is s.head(), and the
+// caller has checked it (the address, the owner, the MTU) and done the
+// inner header (TTL, MSS). What fill_template() and put_template() do,
+// with no Ns (a compact session is unsequenced) and the padding dropped.
+[[gnu::always_inline]] inline void encap_compact(rte_mbuf* m, uint16_t ip_len, const Session& s,
+                                                 const DownstreamHead& h, SessionState& state) {
+  const uint16_t len = h.template_len;
+  uint8_t* out = copy_template(m, RTE_ETHER_HDR_LEN, len, s);
+  m->data_len = static_cast<uint16_t>(len + ip_len);
+  m->pkt_len = m->data_len;
+  fill_outer_lengths(out + RTE_ETHER_HDR_LEN, static_cast<uint16_t>(len - RTE_ETHER_HDR_LEN + ip_len), h.ip_sum);
+  m->l2_len = RTE_ETHER_HDR_LEN;
+  m->l3_len = sizeof(rte_ipv4_hdr);
   ++state.tx_packets;
   state.tx_bytes += ip_len;
 }
@@ -80,7 +101,7 @@ namespace l2tp::dp {
   const uint16_t len = s.template_len;
   uint8_t* out;
   if (rte_pktmbuf_headroom(m) + strip >= kMaxTemplateSize) {
-    out = copy_template(m, strip, s);
+    out = copy_template(m, strip, len, s);
     m->data_len = static_cast<uint16_t>(m->data_len - strip + len);
     m->pkt_len = m->pkt_len - strip + len;
   } else {

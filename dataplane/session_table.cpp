@@ -109,6 +109,20 @@ bool build_session(const control::FastPathEntry& e, Session& s, const SessionLim
   std::memcpy(s.header_template + kMaxTemplateSize - off, t, off);
   s.mtu = session_mtu(e.peer_mru, limits.access_mtu, static_cast<uint16_t>(s.template_len - s.ip_offset));
   s.mss_max = session_mss_limit(s.mtu, limits.mss_clamp);
+  if (s.template_len <= kCompactTemplate && e.vlan == 0 && !e.sequenced && s.owner_worker <= UINT8_MAX) {
+    DownstreamHead h;
+    h.subscriber_addr = s.subscriber_addr;
+    h.mtu = s.mtu;
+    h.mss_max = s.mss_max;
+    uint32_t sum = s.ip_sum_without_length;
+    sum = (sum & 0xFFFF) + (sum >> 16);
+    sum = (sum & 0xFFFF) + (sum >> 16);
+    h.ip_sum = static_cast<uint16_t>(sum);
+    h.owner_worker = static_cast<uint8_t>(s.owner_worker);
+    h.template_len = s.template_len;
+    std::memcpy(s.header_template, &h, sizeof h);
+    s.compact = true;
+  }
   return true;
 }
 
@@ -208,10 +222,11 @@ namespace {
 
 constexpr unsigned kTagShift = SessionTable::kTagShift;
 void* tag(const Session* s) {
-  return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(s) | uintptr_t{s->local_session_id} << kTagShift);
+  return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(s) | uintptr_t{s->local_session_id} << kTagShift |
+                                 (s->compact ? SessionTable::kCompactTag : 0));
 }
 const Session* untag(void* data) {
-  return reinterpret_cast<const Session*>(reinterpret_cast<uintptr_t>(data) & ((uintptr_t{1} << kTagShift) - 1));
+  return reinterpret_cast<const Session*>(reinterpret_cast<uintptr_t>(data) & SessionTable::kPointerMask);
 }
 uint16_t tagged_id(void* data) { return static_cast<uint16_t>(reinterpret_cast<uintptr_t>(data) >> kTagShift); }
 

@@ -27,6 +27,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -72,6 +73,22 @@ struct alignas(RTE_CACHE_LINE_SIZE) SessionState {
   bool rx_sequenced = false;
 };
 
+// What downstream encap reads of a session, at the front of the template's
+// cache line when the template leaves room for it (Session::compact): the
+// common session then costs the worker one line, not two.
+struct DownstreamHead {
+  rte_be32_t subscriber_addr;
+  uint16_t mtu;
+  uint16_t mss_max;
+  uint16_t ip_sum;  // Session::ip_sum_without_length, folded to 16 bits
+  uint8_t owner_worker;
+  uint8_t template_len;
+};
+static_assert(sizeof(DownstreamHead) == 12);
+// The longest template that leaves room for the head: untagged and
+// unsequenced (Ethernet, IPv4, UDP, 6 octets of L2TP, 4 of PPP).
+inline constexpr size_t kCompactTemplate = kMaxTemplateSize - sizeof(DownstreamHead);
+
 struct alignas(RTE_CACHE_LINE_SIZE) Session {
   // Upstream check (the first cache line: what every data message reads).
   uint16_t local_tunnel_id = 0;   // host order
@@ -101,13 +118,26 @@ struct alignas(RTE_CACHE_LINE_SIZE) Session {
   // which both directions read anyway.
   uint16_t mtu = 1500;
   uint16_t mss_max = 0;
+  // The template's line starts with a DownstreamHead (build_session()):
+  // an untagged, unsequenced session of an owner below 256 whose template
+  // is at most kCompactTemplate octets. Its direct entry says so too.
+  bool compact = false;
   // Right-aligned: the template is the last template_len octets, so that
-  // encap copies a fixed 64 octets that end where the inner packet starts.
-  alignas(16) uint8_t header_template[kMaxTemplateSize]{};
+  // encap copies a fixed 64 octets that end where the inner packet starts
+  // (what the copy puts before the template, the head among it, lands in
+  // the headroom).
+  alignas(RTE_CACHE_LINE_SIZE) uint8_t header_template[kMaxTemplateSize]{};
 
   bool in_fast_path() const { return subscriber_addr != 0; }
   const uint8_t* header() const { return header_template + kMaxTemplateSize - template_len; }
+  // Valid when compact.
+  DownstreamHead head() const {
+    DownstreamHead h;
+    std::memcpy(&h, header_template, sizeof h);
+    return h;
+  }
 };
+static_assert(offsetof(Session, header_template) == RTE_CACHE_LINE_SIZE, "the template has a line of its own");
 static_assert(offsetof(Session, mss_max) + sizeof(uint16_t) <= RTE_CACHE_LINE_SIZE,
               "the MTU fields share the first cache line with the upstream check");
 
@@ -168,8 +198,10 @@ class SessionTable final : public control::FastPath {
   static const Session* direct_session(uint64_t entry, uint16_t& id) {
     if (entry <= kDirectCollide) return nullptr;
     id = static_cast<uint16_t>(entry >> kTagShift);
-    return reinterpret_cast<const Session*>(entry & ((uint64_t{1} << kTagShift) - 1));
+    return reinterpret_cast<const Session*>(entry & kPointerMask);
   }
+  // The entry's Session is compact: the template's line is all encap reads.
+  static bool direct_compact(uint64_t entry) { return (entry & kCompactTag) != 0; }
   SessionState& state(uint16_t id) const { return states_[id]; }
 
   // The subscriber hash and the direct array hold a Session pointer with
@@ -179,6 +211,10 @@ class SessionTable final : public control::FastPath {
   // the lookup itself and fetches the Session and its state at once
   // instead of one after the other.
   static constexpr unsigned kTagShift = 48;
+  // A Session is cache-line aligned: the direct entry's bit 0 says compact
+  // (the hash's data has it too); the pointer is what the mask keeps.
+  static constexpr uint64_t kCompactTag = 1;
+  static constexpr uint64_t kPointerMask = ((uint64_t{1} << kTagShift) - 1) & ~uint64_t{RTE_CACHE_LINE_SIZE - 1};
 
  private:
   struct Retired {
@@ -194,7 +230,7 @@ class SessionTable final : public control::FastPath {
   // Indexed by the host-order address's low 16 bits: the session of the
   // one subscriber with those low bits (slots_[id], tagged with id as the
   // hash's data is), 0 for none, kDirectCollide for several (then the hash
-  // decides; a Session is cache-line aligned, so no tagged pointer is 1).
+  // decides; no tagged pointer is 1: its pointer bits are not 0).
   static constexpr uint64_t kDirectCollide = 1;
   std::atomic<uint64_t>* direct_ = nullptr;  // 65536
   // Control thread: per low-16 index, how many subscribers and the XOR of

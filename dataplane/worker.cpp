@@ -322,8 +322,9 @@ void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
     uint16_t id = 0;
     const Session* s = SessionTable::direct_session(entry[i], id);
     if (s == nullptr) return;
-    rte_prefetch0(s);
-    rte_prefetch0(reinterpret_cast<const uint8_t*>(s) + RTE_CACHE_LINE_SIZE);
+    // A compact session's template line is all encap reads of it.
+    if (!SessionTable::direct_compact(entry[i])) rte_prefetch0(s);
+    rte_prefetch0(s->header_template);
     rte_prefetch0(&table.state(id));
     // encap writes the outer headers into the headroom, a line the NIC
     // never touched: fetch it for writing now, not on the store.
@@ -336,6 +337,19 @@ void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
     rte_mbuf* m = pkts[i];
     uint16_t id = 0;
     const Session* s = SessionTable::direct_session(entry[i], id);
+    if (s != nullptr && SessionTable::direct_compact(entry[i])) {
+      const DownstreamHead h = s->head();
+      // encap_ready()'s checks, on the head.
+      if (h.subscriber_addr == dst[i] && h.owner_worker == config_.id && ip_len[i] <= h.mtu) [[likely]] {
+        uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, RTE_ETHER_HDR_LEN);
+        counters_.mss_clamped += mss_clamp_ipv4(ip, ip_len[i], h.mss_max);
+        ipv4_decrement_ttl(ip);
+        encap_compact(m, ip_len[i], *s, h, table.state(id));
+        ++counters_.encap;
+        send(tx_access_, config_.access_port, m, counters_.tx_access);
+        continue;
+      }
+    }
     // With downstream_shape() this is encap_ready(): the session holds the
     // address (the direct entry may be another subscriber's with the same
     // low 16 bits) and is ours, and the packet fits its MTU.
@@ -344,7 +358,7 @@ void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
       uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, RTE_ETHER_HDR_LEN);
       counters_.mss_clamped += mss_clamp_ipv4(ip, ip_len[i], s->mss_max);
       ipv4_decrement_ttl(ip);
-      uint8_t* out = copy_template(m, RTE_ETHER_HDR_LEN, *s);
+      uint8_t* out = copy_template(m, RTE_ETHER_HDR_LEN, s->template_len, *s);
       // One segment (downstream_shape): what followed the IPv4 packet in
       // the frame was padding, and is gone.
       m->data_len = static_cast<uint16_t>(s->template_len + ip_len[i]);

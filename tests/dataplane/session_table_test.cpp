@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "dataplane/checksum.hpp"
 #include "fixture.hpp"
 
 namespace l2tp::dp::test {
@@ -24,6 +25,72 @@ TEST_F(SessionTableTest, TemplateIsTheExactOuterHeaderWithVlanAndSequencing) {
   EXPECT_EQ(Bytes(s.header(), s.header() + s.template_len), expected);
   EXPECT_EQ(s.ip_offset, 18);
   EXPECT_EQ(s.ns_offset, 18 + 20 + 8 + 6);
+}
+
+// An untagged, unsequenced session's template leaves room at the front of
+// its line for what encap reads (DownstreamHead): the same values as the
+// Session's own fields, the template itself unchanged behind it. A VLAN
+// tag, sequencing or an owner above 255 leave it out.
+TEST_F(SessionTableTest, ShortTemplateCarriesTheDownstreamHeadInItsLine) {
+  SessionLimits limits;
+  limits.mss_clamp = 1400;
+  Session s;
+  ASSERT_TRUE(build_session(entry(), s, limits));
+  ASSERT_TRUE(s.compact);
+  EXPECT_EQ(s.template_len, kCompactTemplate);
+  const DownstreamHead h = s.head();
+  EXPECT_EQ(h.subscriber_addr, be(kSubscriber));
+  EXPECT_EQ(h.mtu, s.mtu);
+  EXPECT_EQ(h.mss_max, 1400);
+  EXPECT_EQ(h.owner_worker, s.owner_worker);
+  EXPECT_EQ(h.template_len, s.template_len);
+  // The folded sum gives the checksum the unfolded one gives, for every length.
+  for (uint32_t total = 0; total <= 0xFFFF; ++total)
+    ASSERT_EQ(ipv4_checksum_from_sum(h.ip_sum + total), ipv4_checksum_from_sum(s.ip_sum_without_length + total))
+        << total;
+  Session vlan;
+  ASSERT_TRUE(build_session(entry(0x123, false), vlan, limits));
+  EXPECT_EQ(Bytes(s.header() + 12, s.header() + s.template_len),
+            Bytes(vlan.header() + 16, vlan.header() + vlan.template_len))
+      << "the head leaves the template as it was";
+  EXPECT_FALSE(vlan.compact);
+  Session sequenced;
+  ASSERT_TRUE(build_session(entry(0, true), sequenced, limits));
+  EXPECT_FALSE(sequenced.compact);
+  auto far = entry();
+  far.owner_worker = 256;
+  Session other;
+  ASSERT_TRUE(build_session(far, other, limits));
+  EXPECT_FALSE(other.compact);
+}
+
+// The direct entry tells the worker which Sessions are compact; the
+// pointer it gives (and the hash's) is the Session's either way.
+TEST_F(SessionTableTest, DirectEntryFlagsCompactSessions) {
+  auto sequenced = entry(0, true);
+  sequenced.local_session_id = 0x0202;
+  sequenced.subscriber_addr = kSubscriber + 1;
+  ASSERT_TRUE(table_->publish(entry()));
+  ASSERT_TRUE(table_->publish(sequenced));
+  uint16_t id = 0;
+  const uint64_t plain_entry = table_->direct_entry(be(kSubscriber));
+  EXPECT_TRUE(SessionTable::direct_compact(plain_entry));
+  EXPECT_EQ(SessionTable::direct_session(plain_entry, id), table_->by_session_id(0xb7e1));
+  EXPECT_EQ(id, 0xb7e1);
+  const uint64_t seq_entry = table_->direct_entry(be(kSubscriber + 1));
+  EXPECT_FALSE(SessionTable::direct_compact(seq_entry));
+  EXPECT_EQ(SessionTable::direct_session(seq_entry, id), table_->by_session_id(0x0202));
+  EXPECT_EQ(id, 0x0202);
+  EXPECT_EQ(table_->lookup_subscriber(be(kSubscriber)), table_->by_session_id(0xb7e1));
+  // Another subscriber with the same low 16 bits: the entry says "ask the
+  // hash", which gives each his own Session, compact or not.
+  auto shared = entry();
+  shared.local_session_id = 0x0303;
+  shared.subscriber_addr = kSubscriber + 0x10000;
+  ASSERT_TRUE(table_->publish(shared));
+  EXPECT_EQ(SessionTable::direct_session(table_->direct_entry(be(kSubscriber)), id), nullptr);
+  EXPECT_EQ(table_->lookup_subscriber(be(kSubscriber)), table_->by_session_id(0xb7e1));
+  EXPECT_EQ(table_->lookup_subscriber(be(kSubscriber + 0x10000)), table_->by_session_id(0x0303));
 }
 
 TEST_F(SessionTableTest, RefusesZeroIds) {

@@ -180,9 +180,10 @@ TEST_F(WorkerTest, AddressSharingOnlyTheLow16BitsOfASubscriberIsNoneOfHis) {
 // it (downstream_shape) and one at its session, and sends every other frame
 // through classify_downstream() and encap_ipv4(). What the access port
 // sends, in order, the drop counts and each session's Ns and counters must
-// be what those two alone give. Sessions: plain, sequenced, VLAN, another
-// worker's, and one whose address shares its low 16 bits with the plain
-// one's (the direct entry then leaves it to the hash). Frames: each
+// be what those two alone give. Sessions: plain (compact: its template's
+// line is all the shortcut reads), sequenced, VLAN, another worker's, and
+// two whose addresses share their low 16 bits (the direct entry then
+// leaves them to the hash). Frames: each
 // subscriber's, a TCP SYN to clamp, then thousands with header octets
 // changed at random, cut short or padded, some in mbufs whose headroom is
 // too small for the fixed template copy.
@@ -195,7 +196,8 @@ TEST_F(WorkerTest, DownstreamShortcutSendsWhatTheGeneralPathWould) {
                               {0x0202, kSubscriber + 1},
                               {0x0303, kSubscriber + 2},
                               {0x0404, kSubscriber + 3},
-                              {0x0505, kSubscriber + 0x10000}};
+                              {0x0505, kSubscriber + 4},
+                              {0x0606, kSubscriber + 4 + 0x10000}};
   for (size_t i = 1; i < subs.size(); ++i) {
     control::FastPathEntry e = entry(i == 2 ? 3000 : 0, i == 1);
     e.local_session_id = subs[i].id;
@@ -303,6 +305,7 @@ TEST_F(WorkerTest, DownstreamShortcutSendsWhatTheGeneralPathWould) {
   w.detach();
 
   const WorkerCounters& c = w.counters();
+  uint16_t id_unused = 0;
   EXPECT_EQ(c.encap, ref.encap);
   EXPECT_EQ(c.mss_clamped, ref.mss_clamped);
   EXPECT_GT(c.mss_clamped, 0u);
@@ -313,11 +316,17 @@ TEST_F(WorkerTest, DownstreamShortcutSendsWhatTheGeneralPathWould) {
     EXPECT_EQ(table_->state(sub.id).tx_packets, ref_state[sub.id].tx_packets) << sub.id;
     EXPECT_EQ(table_->state(sub.id).tx_bytes, ref_state[sub.id].tx_bytes) << sub.id;
   }
-  // Both paths were taken, many times: the shortcut and the general path's
-  // encapsulations (VLAN, the shared low 16 bits) and drops.
+  // Every path was taken, many times: the shortcut for compact and other
+  // sessions, the general path's encapsulations (the shared low 16 bits)
+  // and drops.
   EXPECT_GT(shortcut_candidates, 1000u);
+  EXPECT_TRUE(SessionTable::direct_compact(table_->direct_entry(rte_cpu_to_be_32(kSubscriber))));
+  EXPECT_GT(ref_state[0xb7e1].tx_packets, 100u);
   EXPECT_GT(ref_state[0x0303].tx_packets, 100u);
+  EXPECT_EQ(SessionTable::direct_session(table_->direct_entry(rte_cpu_to_be_32(kSubscriber + 4)), id_unused),
+            nullptr);
   EXPECT_GT(ref_state[0x0505].tx_packets, 100u);
+  EXPECT_GT(ref_state[0x0606].tx_packets, 100u);
   EXPECT_GT(ref_state[0x0202].next_ns, 100u);
   EXPECT_GT(c.dropped(Drop::kTtlExceeded), 0u);
   EXPECT_GT(c.dropped(Drop::kNotOwner), 0u);
