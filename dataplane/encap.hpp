@@ -74,18 +74,24 @@ namespace l2tp::dp {
   state.tx_bytes += ip_len;
 }
 
-// The worker's encap of a one-segment untagged frame (downstream_shape) for
-// a compact session, from the template's line alone: h is s.head(), and the
-// caller has checked it (the address, the owner, the MTU) and done the
-// inner header (TTL, MSS). What fill_template() and put_template() do,
-// with no Ns (a compact session is unsequenced) and the padding dropped.
-[[gnu::always_inline]] inline void encap_compact(rte_mbuf* m, uint16_t ip_len, const Session& s,
-                                                 const DownstreamHead& h, SessionState& state) {
+// The worker's encap of a one-segment untagged frame (downstream_shape)
+// for a compact session, from its subscriber's DirectLine alone: w is the
+// line (read_direct_line()), h its head, which the caller has checked (the
+// address, the owner, the MTU), and the caller has done the inner header
+// (TTL, MSS). What put_template() does with the Session, with no Ns (a
+// compact session is unsequenced) and the padding dropped.
+[[gnu::always_inline]] inline void encap_from_line(rte_mbuf* m, uint16_t ip_len, const uint64_t (&w)[RTE_CACHE_LINE_SIZE / 8],
+                                                   const DirectHead& h, SessionState& state) {
   const uint16_t len = h.template_len;
-  uint8_t* out = copy_template(m, RTE_ETHER_HDR_LEN, len, s);
+  uint8_t* out = rte_pktmbuf_mtod(m, uint8_t*) + RTE_ETHER_HDR_LEN - len;
+  // Right-aligned like the Session's: the head lands in the headroom.
+  std::memcpy(out + len - RTE_CACHE_LINE_SIZE, w, RTE_CACHE_LINE_SIZE);
+  m->data_off = static_cast<uint16_t>(m->data_off + RTE_ETHER_HDR_LEN - len);
   m->data_len = static_cast<uint16_t>(len + ip_len);
   m->pkt_len = m->data_len;
-  fill_outer_lengths(out + RTE_ETHER_HDR_LEN, static_cast<uint16_t>(len - RTE_ETHER_HDR_LEN + ip_len), h.ip_sum);
+  uint16_t ip_sum;
+  std::memcpy(&ip_sum, reinterpret_cast<const uint8_t*>(w) + direct_line_ip_sum_at(len), 2);
+  fill_outer_lengths(out + RTE_ETHER_HDR_LEN, static_cast<uint16_t>(len - RTE_ETHER_HDR_LEN + ip_len), ip_sum);
   m->l2_len = RTE_ETHER_HDR_LEN;
   m->l3_len = sizeof(rte_ipv4_hdr);
   ++state.tx_packets;

@@ -109,20 +109,7 @@ bool build_session(const control::FastPathEntry& e, Session& s, const SessionLim
   std::memcpy(s.header_template + kMaxTemplateSize - off, t, off);
   s.mtu = session_mtu(e.peer_mru, limits.access_mtu, static_cast<uint16_t>(s.template_len - s.ip_offset));
   s.mss_max = session_mss_limit(s.mtu, limits.mss_clamp);
-  if (s.template_len <= kCompactTemplate && e.vlan == 0 && !e.sequenced && s.owner_worker <= UINT8_MAX) {
-    DownstreamHead h;
-    h.subscriber_addr = s.subscriber_addr;
-    h.mtu = s.mtu;
-    h.mss_max = s.mss_max;
-    uint32_t sum = s.ip_sum_without_length;
-    sum = (sum & 0xFFFF) + (sum >> 16);
-    sum = (sum & 0xFFFF) + (sum >> 16);
-    h.ip_sum = static_cast<uint16_t>(sum);
-    h.owner_worker = static_cast<uint8_t>(s.owner_worker);
-    h.template_len = s.template_len;
-    std::memcpy(s.header_template, &h, sizeof h);
-    s.compact = true;
-  }
+  s.compact = s.template_len <= kCompactTemplate && e.vlan == 0 && !e.sequenced && s.owner_worker <= UINT8_MAX;
   return true;
 }
 
@@ -162,14 +149,15 @@ SessionTable::SessionTable(const std::string& name, rte_rcu_qsbr* rcu, uint32_t 
   states_ = static_cast<SessionState*>(states);
   for (size_t i = 0; i < kSessionSlots; ++i) new (&states_[i]) SessionState{};
   direct_ = static_cast<std::atomic<uint64_t>*>(
-      rte_zmalloc_socket("l2tp_subscribers_direct", sizeof(std::atomic<uint64_t>) * 65536, RTE_CACHE_LINE_SIZE,
-                         socket_id));
+      rte_zmalloc_socket("l2tp_subscribers_direct", (sizeof(std::atomic<uint64_t>) + sizeof(DirectLine)) * 65536,
+                         RTE_CACHE_LINE_SIZE, socket_id));
   if (direct_ == nullptr) {
     rte_free(slots_);
     rte_free(states_);
     throw std::runtime_error("session table: no memory for the subscriber array");
   }
   for (size_t i = 0; i < 65536; ++i) new (&direct_[i]) std::atomic<uint64_t>(0);
+  lines_ = reinterpret_cast<DirectLine*>(direct_ + 65536);  // zeroed: no subscriber, count even
   direct_count_.assign(65536, 0);
   direct_xor_.assign(65536, 0);
 
@@ -222,8 +210,7 @@ namespace {
 
 constexpr unsigned kTagShift = SessionTable::kTagShift;
 void* tag(const Session* s) {
-  return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(s) | uintptr_t{s->local_session_id} << kTagShift |
-                                 (s->compact ? SessionTable::kCompactTag : 0));
+  return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(s) | uintptr_t{s->local_session_id} << kTagShift);
 }
 const Session* untag(void* data) {
   return reinterpret_cast<const Session*>(reinterpret_cast<uintptr_t>(data) & SessionTable::kPointerMask);
@@ -240,6 +227,38 @@ void SessionTable::direct_refresh(uint16_t low) {
     entry = reinterpret_cast<uintptr_t>(tag(slots_[direct_xor_[low]].load(std::memory_order_relaxed)));
   }
   direct_[low].store(entry, std::memory_order_release);
+
+  // The line: the compact Session's head and template, or the entry.
+  uint64_t w[RTE_CACHE_LINE_SIZE / 8] = {};
+  DirectHead h{};
+  const Session* s = entry > kDirectCollide ? untag(reinterpret_cast<void*>(entry)) : nullptr;
+  if (s != nullptr && s->compact) {
+    h.session_id = s->local_session_id;
+    std::memcpy(&h.addr_high, &s->subscriber_addr, 2);
+    h.mtu = s->mtu;
+    h.mss_max = s->mss_max;
+    h.owner_worker = static_cast<uint8_t>(s->owner_worker);
+    h.template_len = s->template_len;
+    auto* bytes = reinterpret_cast<uint8_t*>(w);
+    std::memcpy(bytes + RTE_CACHE_LINE_SIZE - s->template_len, s->header(), s->template_len);
+    uint32_t sum = s->ip_sum_without_length;
+    sum = (sum & 0xFFFF) + (sum >> 16);
+    sum = (sum & 0xFFFF) + (sum >> 16);
+    const auto sum16 = static_cast<uint16_t>(sum);
+    std::memcpy(bytes + direct_line_ip_sum_at(s->template_len), &sum16, 2);
+  } else {
+    w[kDirectLineEntry] = entry;
+  }
+  DirectLine& l = lines_[low];
+  const uint64_t old0 = __atomic_load_n(&l.w[0], __ATOMIC_RELAXED);
+  h.seq = static_cast<uint16_t>(old0 + 2);
+  std::memcpy(w, &h, sizeof h);
+  // The count odd while the rest changes: a worker that reads across the
+  // change sees it odd or changed, and does not take its copy.
+  __atomic_store_n(&l.w[0], (old0 & ~uint64_t{0xFFFF}) | ((old0 + 1) & 0xFFFF), __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+  for (size_t k = 1; k < RTE_CACHE_LINE_SIZE / 8; ++k) __atomic_store_n(&l.w[k], w[k], __ATOMIC_RELAXED);
+  __atomic_store_n(&l.w[0], w[0], __ATOMIC_RELEASE);
 }
 
 // Called with slots_[id] already holding the session that has addr.

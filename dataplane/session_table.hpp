@@ -34,6 +34,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_common.h>
+#include <rte_ether.h>
 
 #include "control/fast_path.hpp"
 
@@ -73,21 +74,10 @@ struct alignas(RTE_CACHE_LINE_SIZE) SessionState {
   bool rx_sequenced = false;
 };
 
-// What downstream encap reads of a session, at the front of the template's
-// cache line when the template leaves room for it (Session::compact): the
-// common session then costs the worker one line, not two.
-struct DownstreamHead {
-  rte_be32_t subscriber_addr;
-  uint16_t mtu;
-  uint16_t mss_max;
-  uint16_t ip_sum;  // Session::ip_sum_without_length, folded to 16 bits
-  uint8_t owner_worker;
-  uint8_t template_len;
-};
-static_assert(sizeof(DownstreamHead) == 12);
-// The longest template that leaves room for the head: untagged and
-// unsequenced (Ethernet, IPv4, UDP, 6 octets of L2TP, 4 of PPP).
-inline constexpr size_t kCompactTemplate = kMaxTemplateSize - sizeof(DownstreamHead);
+// The longest template that leaves room in a cache line for what else
+// encap reads (DirectHead): untagged and unsequenced (Ethernet, IPv4, UDP,
+// 6 octets of L2TP, 4 of PPP).
+inline constexpr size_t kCompactTemplate = 52;
 
 struct alignas(RTE_CACHE_LINE_SIZE) Session {
   // Upstream check (the first cache line: what every data message reads).
@@ -118,28 +108,81 @@ struct alignas(RTE_CACHE_LINE_SIZE) Session {
   // which both directions read anyway.
   uint16_t mtu = 1500;
   uint16_t mss_max = 0;
-  // The template's line starts with a DownstreamHead (build_session()):
-  // an untagged, unsequenced session of an owner below 256 whose template
-  // is at most kCompactTemplate octets. Its direct entry says so too.
+  // An untagged, unsequenced session of an owner below 256 whose template
+  // is at most kCompactTemplate octets: its subscriber's DirectLine can
+  // hold all encap needs (build_session()).
   bool compact = false;
   // Right-aligned: the template is the last template_len octets, so that
   // encap copies a fixed 64 octets that end where the inner packet starts
-  // (what the copy puts before the template, the head among it, lands in
-  // the headroom).
+  // (what the copy puts before the template lands in the headroom). In a
+  // line of its own.
   alignas(RTE_CACHE_LINE_SIZE) uint8_t header_template[kMaxTemplateSize]{};
 
   bool in_fast_path() const { return subscriber_addr != 0; }
   const uint8_t* header() const { return header_template + kMaxTemplateSize - template_len; }
-  // Valid when compact.
-  DownstreamHead head() const {
-    DownstreamHead h;
-    std::memcpy(&h, header_template, sizeof h);
-    return h;
-  }
 };
 static_assert(offsetof(Session, header_template) == RTE_CACHE_LINE_SIZE, "the template has a line of its own");
 static_assert(offsetof(Session, mss_max) + sizeof(uint16_t) <= RTE_CACHE_LINE_SIZE,
               "the MTU fields share the first cache line with the upstream check");
+
+// The worker's first read for a subscriber address on the downstream fast
+// path: one cache line per value of the address's low 16 bits. For the
+// one subscriber with those bits and a compact Session, the line holds
+// all encap needs (head and template), so a packet costs the line and its
+// state, not a pointer's line and then the Session's. Otherwise the line
+// holds what the direct entry does (template_len 0).
+//
+// The control thread rewrites a line in place under a sequence count
+// (odd while it writes); the worker copies it and takes the copy only if
+// the count was even and unchanged (read_direct_line()). What a line
+// points to is still covered by RCU.
+struct DirectHead {
+  uint16_t seq;
+  uint16_t session_id;   // local session ID: the state's index
+  uint16_t addr_high;    // the address's first two octets, network order (the low two index the line)
+  uint16_t mtu;
+  uint16_t mss_max;
+  uint8_t owner_worker;
+  uint8_t template_len;  // 0: no template in this line; the direct entry at kDirectLineEntry
+};
+static_assert(sizeof(DirectHead) == 12);
+struct alignas(RTE_CACHE_LINE_SIZE) DirectLine {
+  uint64_t w[RTE_CACHE_LINE_SIZE / 8];
+};
+// Where a line without a template holds the direct entry (a word of w).
+inline constexpr size_t kDirectLineEntry = 2;
+// The template is right-aligned in the line, behind the head; its IPv4
+// checksum field holds the folded header sum without the total length
+// (Session::ip_sum_without_length), host order.
+inline constexpr size_t direct_line_ip_sum_at(size_t template_len) {
+  return RTE_CACHE_LINE_SIZE - template_len + RTE_ETHER_HDR_LEN + 10;
+}
+static_assert(kCompactTemplate == RTE_CACHE_LINE_SIZE - sizeof(DirectHead));
+static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN, "DirectHead::seq is the low 16 bits of the line's first word");
+
+// The head of a line read into w (DirectHead's layout, little-endian).
+[[gnu::always_inline]] inline DirectHead direct_head(const uint64_t (&w)[RTE_CACHE_LINE_SIZE / 8]) {
+  DirectHead h;
+  h.seq = static_cast<uint16_t>(w[0]);
+  h.session_id = static_cast<uint16_t>(w[0] >> 16);
+  h.addr_high = static_cast<uint16_t>(w[0] >> 32);
+  h.mtu = static_cast<uint16_t>(w[0] >> 48);
+  h.mss_max = static_cast<uint16_t>(w[1]);
+  h.owner_worker = static_cast<uint8_t>(w[1] >> 16);
+  h.template_len = static_cast<uint8_t>(w[1] >> 24);
+  return h;
+}
+
+// A consistent copy of l into w: false while the control thread rewrites
+// it. The copy between the two reads of the count is a plain one (as
+// DPDK's rte_seqcount readers do): the fences keep it between them, and
+// a copy that raced with a writer is never used.
+[[gnu::always_inline]] inline bool read_direct_line(const DirectLine& l, uint64_t (&w)[RTE_CACHE_LINE_SIZE / 8]) {
+  w[0] = __atomic_load_n(&l.w[0], __ATOMIC_ACQUIRE);
+  std::memcpy(&w[1], &l.w[1], sizeof l.w - sizeof l.w[0]);
+  __atomic_thread_fence(__ATOMIC_ACQUIRE);
+  return (w[0] & 1) == 0 && __atomic_load_n(&l.w[0], __ATOMIC_RELAXED) == w[0];
+}
 
 class SessionTable final : public control::FastPath {
  public:
@@ -192,6 +235,10 @@ class SessionTable final : public control::FastPath {
   // subscriber has addr's low 16 bits, or several have
   // (lookup_subscribers() asks the hash). As with lookup_subscribers(),
   // the caller compares subscriber_addr.
+  // The downstream fast path's line for addr (DirectLine).
+  const DirectLine& direct_line(rte_be32_t addr) const {
+    return lines_[static_cast<uint16_t>(rte_be_to_cpu_32(addr))];
+  }
   uint64_t direct_entry(rte_be32_t addr) const {
     return direct_[static_cast<uint16_t>(rte_be_to_cpu_32(addr))].load(std::memory_order_acquire);
   }
@@ -200,8 +247,7 @@ class SessionTable final : public control::FastPath {
     id = static_cast<uint16_t>(entry >> kTagShift);
     return reinterpret_cast<const Session*>(entry & kPointerMask);
   }
-  // The entry's Session is compact: the template's line is all encap reads.
-  static bool direct_compact(uint64_t entry) { return (entry & kCompactTag) != 0; }
+
   SessionState& state(uint16_t id) const { return states_[id]; }
 
   // The subscriber hash and the direct array hold a Session pointer with
@@ -211,10 +257,7 @@ class SessionTable final : public control::FastPath {
   // the lookup itself and fetches the Session and its state at once
   // instead of one after the other.
   static constexpr unsigned kTagShift = 48;
-  // A Session is cache-line aligned: the direct entry's bit 0 says compact
-  // (the hash's data has it too); the pointer is what the mask keeps.
-  static constexpr uint64_t kCompactTag = 1;
-  static constexpr uint64_t kPointerMask = ((uint64_t{1} << kTagShift) - 1) & ~uint64_t{RTE_CACHE_LINE_SIZE - 1};
+  static constexpr uint64_t kPointerMask = (uint64_t{1} << kTagShift) - 1;
 
  private:
   struct Retired {
@@ -230,9 +273,10 @@ class SessionTable final : public control::FastPath {
   // Indexed by the host-order address's low 16 bits: the session of the
   // one subscriber with those low bits (slots_[id], tagged with id as the
   // hash's data is), 0 for none, kDirectCollide for several (then the hash
-  // decides; no tagged pointer is 1: its pointer bits are not 0).
+  // decides; a Session is cache-line aligned, so no tagged pointer is 1).
   static constexpr uint64_t kDirectCollide = 1;
   std::atomic<uint64_t>* direct_ = nullptr;  // 65536
+  DirectLine* lines_ = nullptr;              // 65536, in direct_'s allocation
   // Control thread: per low-16 index, how many subscribers and the XOR of
   // their session IDs (the ID of the one left when the count drops to 1).
   std::vector<uint16_t> direct_count_, direct_xor_;

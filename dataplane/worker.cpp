@@ -303,28 +303,39 @@ uint32_t Worker::poll_core() {
 void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
   const SessionTable& table = *config_.table;
   // One pass over the burst reads each frame (downstream_shape) and starts
-  // the fetch of its direct entry; the second reads the entry a few packets
-  // ahead, starts the fetch of that Session (both lines: the template is
-  // in the second), its state and the headroom, and encapsulates. Whatever
-  // is not the common case goes to downstream_general() in its place, so
-  // the access port sends the burst in order.
+  // the fetch of its subscriber's DirectLine; the second reads the line a
+  // few packets ahead and starts the fetch of what encap will need: the
+  // session's state and the headroom, and for a session that is not
+  // compact its two lines. It then encapsulates. Whatever is not the
+  // common case goes to downstream_general() in its place, so the access
+  // port sends the burst in order.
   rte_be32_t dst[kBurst];
-  uint16_t ip_len[kBurst];  // 0: downstream_general()
-  uint64_t entry[kBurst];
+  uint16_t ip_len[kBurst];
+  const DirectLine* line[kBurst];  // nullptr: downstream_general()
   for (uint16_t i = 0; i < n && i < kPrefetchOffset; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint16_t i = 0; i < n; ++i) {
     if (i + kPrefetchOffset < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchOffset], void*));
     ip_len[i] = downstream_shape(pkts[i], dst[i]);
-    if (ip_len[i] != 0) rte_prefetch0(table.subscriber_address(dst[i]));
+    line[i] = nullptr;
+    if (ip_len[i] != 0) {
+      line[i] = &table.direct_line(dst[i]);
+      rte_prefetch0(line[i]);
+    }
   }
   auto fetch = [&](uint16_t i) {
-    entry[i] = ip_len[i] != 0 ? table.direct_entry(dst[i]) : 0;
-    uint16_t id = 0;
-    const Session* s = SessionTable::direct_session(entry[i], id);
-    if (s == nullptr) return;
-    // A compact session's template line is all encap reads of it.
-    if (!SessionTable::direct_compact(entry[i])) rte_prefetch0(s);
-    rte_prefetch0(s->header_template);
+    if (line[i] == nullptr) return;
+    // A look, not a read: encap reads the line again, consistently.
+    const DirectLine& l = *line[i];
+    const uint64_t w0 = __atomic_load_n(&l.w[0], __ATOMIC_RELAXED);
+    const uint64_t w1 = __atomic_load_n(&l.w[1], __ATOMIC_RELAXED);
+    uint16_t id = static_cast<uint16_t>(w0 >> 16);
+    if ((w1 >> 24 & 0xFF) == 0) {  // no template: the entry
+      const Session* s =
+          SessionTable::direct_session(__atomic_load_n(&l.w[kDirectLineEntry], __ATOMIC_RELAXED), id);
+      if (s == nullptr) return;
+      rte_prefetch0(s);
+      rte_prefetch0(s->header_template);
+    }
     rte_prefetch0(&table.state(id));
     // encap writes the outer headers into the headroom, a line the NIC
     // never touched: fetch it for writing now, not on the store.
@@ -335,38 +346,45 @@ void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
   for (uint16_t i = 0; i < n; ++i) {
     if (i + kTableAhead < n) fetch(static_cast<uint16_t>(i + kTableAhead));
     rte_mbuf* m = pkts[i];
-    uint16_t id = 0;
-    const Session* s = SessionTable::direct_session(entry[i], id);
-    if (s != nullptr && SessionTable::direct_compact(entry[i])) {
-      const DownstreamHead h = s->head();
-      // encap_ready()'s checks, on the head.
-      if (h.subscriber_addr == dst[i] && h.owner_worker == config_.id && ip_len[i] <= h.mtu) [[likely]] {
-        uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, RTE_ETHER_HDR_LEN);
-        counters_.mss_clamped += mss_clamp_ipv4(ip, ip_len[i], h.mss_max);
-        ipv4_decrement_ttl(ip);
-        encap_compact(m, ip_len[i], *s, h, table.state(id));
-        ++counters_.encap;
-        send(tx_access_, config_.access_port, m, counters_.tx_access);
-        continue;
+    uint64_t w[RTE_CACHE_LINE_SIZE / 8];
+    if (line[i] != nullptr && read_direct_line(*line[i], w)) [[likely]] {
+      const DirectHead h = direct_head(w);
+      if (h.template_len != 0) {
+        // encap_ready()'s checks, on the line. Its index is the address's
+        // low 16 bits: the high ones are the rest of it.
+        uint16_t high;
+        std::memcpy(&high, &dst[i], 2);
+        if (h.addr_high == high && h.owner_worker == config_.id && ip_len[i] <= h.mtu) [[likely]] {
+          uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, RTE_ETHER_HDR_LEN);
+          counters_.mss_clamped += mss_clamp_ipv4(ip, ip_len[i], h.mss_max);
+          ipv4_decrement_ttl(ip);
+          encap_from_line(m, ip_len[i], w, h, table.state(h.session_id));
+          ++counters_.encap;
+          send(tx_access_, config_.access_port, m, counters_.tx_access);
+          continue;
+        }
+      } else {
+        uint16_t id = 0;
+        const Session* s = SessionTable::direct_session(w[kDirectLineEntry], id);
+        // With downstream_shape() this is encap_ready(): the session holds
+        // the address (the entry may be another subscriber's with the same
+        // low 16 bits) and is ours, and the packet fits its MTU.
+        if (s != nullptr && s->subscriber_addr == dst[i] && s->owner_worker == config_.id && ip_len[i] <= s->mtu)
+            [[likely]] {
+          uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, RTE_ETHER_HDR_LEN);
+          counters_.mss_clamped += mss_clamp_ipv4(ip, ip_len[i], s->mss_max);
+          ipv4_decrement_ttl(ip);
+          uint8_t* out = copy_template(m, RTE_ETHER_HDR_LEN, s->template_len, *s);
+          // One segment (downstream_shape): what followed the IPv4 packet in
+          // the frame was padding, and is gone.
+          m->data_len = static_cast<uint16_t>(s->template_len + ip_len[i]);
+          m->pkt_len = m->data_len;
+          fill_template(m, out, ip_len[i], *s, table.state(id));
+          ++counters_.encap;
+          send(tx_access_, config_.access_port, m, counters_.tx_access);
+          continue;
+        }
       }
-    }
-    // With downstream_shape() this is encap_ready(): the session holds the
-    // address (the direct entry may be another subscriber's with the same
-    // low 16 bits) and is ours, and the packet fits its MTU.
-    if (s != nullptr && s->subscriber_addr == dst[i] && s->owner_worker == config_.id && ip_len[i] <= s->mtu)
-        [[likely]] {
-      uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, RTE_ETHER_HDR_LEN);
-      counters_.mss_clamped += mss_clamp_ipv4(ip, ip_len[i], s->mss_max);
-      ipv4_decrement_ttl(ip);
-      uint8_t* out = copy_template(m, RTE_ETHER_HDR_LEN, s->template_len, *s);
-      // One segment (downstream_shape): what followed the IPv4 packet in
-      // the frame was padding, and is gone.
-      m->data_len = static_cast<uint16_t>(s->template_len + ip_len[i]);
-      m->pkt_len = m->data_len;
-      fill_template(m, out, ip_len[i], *s, table.state(id));
-      ++counters_.encap;
-      send(tx_access_, config_.access_port, m, counters_.tx_access);
-      continue;
     }
     downstream_general(m, handed, aside);
   }

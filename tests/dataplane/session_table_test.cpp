@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <thread>
+#include <chrono>
+#include <atomic>
+
 #include "dataplane/checksum.hpp"
 #include "fixture.hpp"
 
@@ -27,70 +32,146 @@ TEST_F(SessionTableTest, TemplateIsTheExactOuterHeaderWithVlanAndSequencing) {
   EXPECT_EQ(s.ns_offset, 18 + 20 + 8 + 6);
 }
 
-// An untagged, unsequenced session's template leaves room at the front of
-// its line for what encap reads (DownstreamHead): the same values as the
-// Session's own fields, the template itself unchanged behind it. A VLAN
-// tag, sequencing or an owner above 255 leave it out.
-TEST_F(SessionTableTest, ShortTemplateCarriesTheDownstreamHeadInItsLine) {
-  SessionLimits limits;
-  limits.mss_clamp = 1400;
-  Session s;
-  ASSERT_TRUE(build_session(entry(), s, limits));
-  ASSERT_TRUE(s.compact);
-  EXPECT_EQ(s.template_len, kCompactTemplate);
-  const DownstreamHead h = s.head();
-  EXPECT_EQ(h.subscriber_addr, be(kSubscriber));
-  EXPECT_EQ(h.mtu, s.mtu);
-  EXPECT_EQ(h.mss_max, 1400);
-  EXPECT_EQ(h.owner_worker, s.owner_worker);
-  EXPECT_EQ(h.template_len, s.template_len);
-  // The folded sum gives the checksum the unfolded one gives, for every length.
-  for (uint32_t total = 0; total <= 0xFFFF; ++total)
-    ASSERT_EQ(ipv4_checksum_from_sum(h.ip_sum + total), ipv4_checksum_from_sum(s.ip_sum_without_length + total))
-        << total;
-  Session vlan;
-  ASSERT_TRUE(build_session(entry(0x123, false), vlan, limits));
-  EXPECT_EQ(Bytes(s.header() + 12, s.header() + s.template_len),
-            Bytes(vlan.header() + 16, vlan.header() + vlan.template_len))
-      << "the head leaves the template as it was";
-  EXPECT_FALSE(vlan.compact);
-  Session sequenced;
-  ASSERT_TRUE(build_session(entry(0, true), sequenced, limits));
-  EXPECT_FALSE(sequenced.compact);
-  auto far = entry();
-  far.owner_worker = 256;
-  Session other;
-  ASSERT_TRUE(build_session(far, other, limits));
-  EXPECT_FALSE(other.compact);
+// What the worker reads of a subscriber's DirectLine, consistently.
+struct Line {
+  uint64_t w[RTE_CACHE_LINE_SIZE / 8];
+  DirectHead h;
+};
+Line line_of(const SessionTable& t, uint32_t addr) {
+  Line l{};
+  EXPECT_TRUE(read_direct_line(t.direct_line(rte_cpu_to_be_32(addr)), l.w));
+  std::memcpy(&l.h, l.w, sizeof l.h);
+  return l;
 }
 
-// The direct entry tells the worker which Sessions are compact; the
-// pointer it gives (and the hash's) is the Session's either way.
-TEST_F(SessionTableTest, DirectEntryFlagsCompactSessions) {
+// Only an untagged, unsequenced session of an owner below 256 leaves room
+// in a cache line for its template and what else encap reads.
+TEST_F(SessionTableTest, UntaggedUnsequencedSessionsAreCompact) {
+  Session s;
+  ASSERT_TRUE(build_session(entry(), s));
+  EXPECT_TRUE(s.compact);
+  EXPECT_EQ(s.template_len, kCompactTemplate);
+  ASSERT_TRUE(build_session(entry(0x123, false), s));
+  EXPECT_FALSE(s.compact);
+  ASSERT_TRUE(build_session(entry(0, true), s));
+  EXPECT_FALSE(s.compact);
+  auto far = entry();
+  far.owner_worker = 256;
+  ASSERT_TRUE(build_session(far, s));
+  EXPECT_FALSE(s.compact);
+}
+
+// A compact session's line holds what its Session says encap needs: the
+// head, the template, and in the template's checksum field the header sum
+// that gives the checksum the Session's gives, for every length. Any other
+// line holds the direct entry: a sequenced session's, or "ask the hash"
+// once two subscribers share the low 16 bits, or nothing once withdrawn.
+// Each rewrite leaves the count even and higher.
+TEST_F(SessionTableTest, DirectLinesHoldCompactSessionsOrTheEntry) {
+  SessionLimits limits;
+  limits.mss_clamp = 1400;
+  table_->set_limits(limits);
   auto sequenced = entry(0, true);
   sequenced.local_session_id = 0x0202;
   sequenced.subscriber_addr = kSubscriber + 1;
   ASSERT_TRUE(table_->publish(entry()));
   ASSERT_TRUE(table_->publish(sequenced));
+  const Session& s = *table_->by_session_id(0xb7e1);
+
+  Line l = line_of(*table_, kSubscriber);
+  EXPECT_EQ(l.h.session_id, 0xb7e1);
+  EXPECT_EQ(l.h.addr_high, rte_cpu_to_be_16(kSubscriber >> 16));
+  EXPECT_EQ(l.h.mtu, s.mtu);
+  EXPECT_EQ(l.h.mss_max, 1400);
+  EXPECT_EQ(l.h.owner_worker, s.owner_worker);
+  ASSERT_EQ(l.h.template_len, s.template_len);
+  const auto* bytes = reinterpret_cast<const uint8_t*>(l.w);
+  const size_t at = RTE_CACHE_LINE_SIZE - s.template_len;
+  const size_t sum_at = direct_line_ip_sum_at(s.template_len);
+  Bytes template_bytes(bytes + at, bytes + RTE_CACHE_LINE_SIZE);
+  uint16_t sum;
+  std::memcpy(&sum, bytes + sum_at, 2);
+  template_bytes[sum_at - at] = template_bytes[sum_at - at + 1] = 0;  // the template's checksum field is 0
+  EXPECT_EQ(template_bytes, Bytes(s.header(), s.header() + s.template_len));
+  for (uint32_t total = 0; total <= 0xFFFF; ++total)
+    ASSERT_EQ(ipv4_checksum_from_sum(sum + total), ipv4_checksum_from_sum(s.ip_sum_without_length + total)) << total;
+  const uint16_t seq = l.h.seq;
+  EXPECT_EQ(seq % 2, 0);
+
+  Line q = line_of(*table_, kSubscriber + 1);
+  EXPECT_EQ(q.h.template_len, 0);
   uint16_t id = 0;
-  const uint64_t plain_entry = table_->direct_entry(be(kSubscriber));
-  EXPECT_TRUE(SessionTable::direct_compact(plain_entry));
-  EXPECT_EQ(SessionTable::direct_session(plain_entry, id), table_->by_session_id(0xb7e1));
-  EXPECT_EQ(id, 0xb7e1);
-  const uint64_t seq_entry = table_->direct_entry(be(kSubscriber + 1));
-  EXPECT_FALSE(SessionTable::direct_compact(seq_entry));
-  EXPECT_EQ(SessionTable::direct_session(seq_entry, id), table_->by_session_id(0x0202));
+  EXPECT_EQ(SessionTable::direct_session(q.w[kDirectLineEntry], id), table_->by_session_id(0x0202));
   EXPECT_EQ(id, 0x0202);
-  EXPECT_EQ(table_->lookup_subscriber(be(kSubscriber)), table_->by_session_id(0xb7e1));
-  // Another subscriber with the same low 16 bits: the entry says "ask the
-  // hash", which gives each his own Session, compact or not.
+
   auto shared = entry();
   shared.local_session_id = 0x0303;
   shared.subscriber_addr = kSubscriber + 0x10000;
   ASSERT_TRUE(table_->publish(shared));
-  EXPECT_EQ(SessionTable::direct_session(table_->direct_entry(be(kSubscriber)), id), nullptr);
-  EXPECT_EQ(table_->lookup_subscriber(be(kSubscriber)), table_->by_session_id(0xb7e1));
-  EXPECT_EQ(table_->lookup_subscriber(be(kSubscriber + 0x10000)), table_->by_session_id(0x0303));
+  l = line_of(*table_, kSubscriber);
+  EXPECT_EQ(l.h.template_len, 0);
+  EXPECT_EQ(SessionTable::direct_session(l.w[kDirectLineEntry], id), nullptr);
+  EXPECT_EQ(l.h.seq, static_cast<uint16_t>(seq + 2));
+  EXPECT_EQ(table_->lookup_subscriber(rte_cpu_to_be_32(kSubscriber)), table_->by_session_id(0xb7e1));
+  EXPECT_EQ(table_->lookup_subscriber(rte_cpu_to_be_32(kSubscriber + 0x10000)), table_->by_session_id(0x0303));
+
+  // Back to one: compact again; then none.
+  ASSERT_TRUE(table_->withdraw(0x0303));
+  EXPECT_EQ(line_of(*table_, kSubscriber).h.session_id, 0xb7e1);
+  EXPECT_EQ(line_of(*table_, kSubscriber).h.template_len, s.template_len);
+  ASSERT_TRUE(table_->withdraw(0xb7e1));
+  l = line_of(*table_, kSubscriber);
+  EXPECT_EQ(l.h.template_len, 0);
+  EXPECT_EQ(l.w[kDirectLineEntry], 0u);
+}
+
+// The control thread rewrites a line while a worker reads it: every read
+// the worker takes is one whole version, never half of each. Two versions
+// of one session alternate, differing in the head (the MTU, from the
+// peer's MRU) and in the template (the peer's session ID).
+TEST_F(SessionTableTest, ALineReadWhileItIsRewrittenIsWholeOrRefused) {
+  auto a = entry();
+  a.peer_session_id = 0x1111;
+  a.peer_mru = 1400;
+  auto b = entry();
+  b.peer_session_id = 0x2222;
+  b.peer_mru = 1300;
+  ASSERT_TRUE(table_->publish(a));
+  Session sa, sb;
+  ASSERT_TRUE(build_session(a, sa));
+  ASSERT_TRUE(build_session(b, sb));
+  ASSERT_NE(sa.mtu, sb.mtu);
+  // The peer's session ID: the template's last 6 octets are it and PPP's 4.
+  const size_t sid_at = RTE_CACHE_LINE_SIZE - 6;
+
+  std::atomic<bool> stop{false};
+  uint64_t taken = 0, refused = 0, torn = 0;
+  std::thread reader([&] {
+    const DirectLine& l = table_->direct_line(rte_cpu_to_be_32(kSubscriber));
+    while (!stop.load(std::memory_order_relaxed)) {
+      uint64_t w[RTE_CACHE_LINE_SIZE / 8];
+      if (!read_direct_line(l, w)) {
+        ++refused;
+        continue;
+      }
+      ++taken;
+      DirectHead h;
+      std::memcpy(&h, w, sizeof h);
+      const auto* bytes = reinterpret_cast<const uint8_t*>(w);
+      const uint16_t sid = static_cast<uint16_t>(bytes[sid_at] << 8 | bytes[sid_at + 1]);
+      if (!((sid == 0x1111 && h.mtu == sa.mtu) || (sid == 0x2222 && h.mtu == sb.mtu))) ++torn;
+    }
+  });
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  unsigned rewrites = 0;
+  while (std::chrono::steady_clock::now() < until || taken < 1000) {
+    ASSERT_TRUE(table_->publish(rewrites++ % 2 ? a : b));
+    if (rewrites % 64 == 0) table_->synchronize();
+  }
+  stop = true;
+  reader.join();
+  EXPECT_EQ(torn, 0u) << taken << " reads taken, " << refused << " refused, " << rewrites << " rewrites";
+  EXPECT_GT(taken, 1000u);
 }
 
 TEST_F(SessionTableTest, RefusesZeroIds) {
