@@ -368,9 +368,8 @@ bool SessionTable::withdraw(uint16_t local_session_id) {
 
 void SessionTable::lookup_subscribers(const rte_be32_t** addrs, uint32_t n, const Session** out,
                                       uint16_t* ids) const {
-  // The direct array for the whole burst (the caller has prefetched its
-  // entries: subscriber_address()); addresses whose low 16 bits are shared
-  // go to the hash together.
+  // The direct array for each address; addresses whose low 16 bits are
+  // shared go to the hash together.
   const rte_be32_t* shared[RTE_HASH_LOOKUP_BULK_MAX];
   uint32_t shared_at[RTE_HASH_LOOKUP_BULK_MAX];
   uint32_t n_shared = 0;

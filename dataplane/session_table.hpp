@@ -214,34 +214,23 @@ class SessionTable final : public control::FastPath {
   }
   // For prefetching: where by_session_id(id) reads.
   const void* slot_address(uint16_t id) const { return &slots_[id]; }
-  // Looks up n (at most 64) subscriber addresses, network byte order;
-  // a caller that wants the misses to overlap prefetches
-  // subscriber_address() of each first.
+  // Looks up n (at most 64) subscriber addresses, network byte order
+  // (the general path; the downstream fast path reads direct_line()).
   // out[i] is nullptr on a miss, or a Session that may have another
   // subscriber_addr (one sharing the low 16 bits, or republished since):
-  // the caller compares. ids, when given, gets each hit's local session ID
-  // (the state(ids[i]) to prefetch); neither reads the Session.
+  // the caller compares. ids, when given, gets each hit's local session ID;
+  // neither reads the Session.
   void lookup_subscribers(const rte_be32_t** addrs, uint32_t n, const Session** out,
                           uint16_t* ids = nullptr) const;
   const Session* lookup_subscriber(rte_be32_t addr) const;
-  // For prefetching: what lookup_subscribers() reads first for addr.
-  const void* subscriber_address(rte_be32_t addr) const {
-    return &direct_[static_cast<uint16_t>(rte_be_to_cpu_32(addr))];
-  }
-  // The downstream fast path reads the direct array itself, a burst ahead
-  // of use: direct_entry(addr) is what lookup_subscribers() reads first
-  // (prefetch subscriber_address(addr) before), direct_session() the
-  // Session an entry names, with its local session ID in id. nullptr: no
-  // subscriber has addr's low 16 bits, or several have
-  // (lookup_subscribers() asks the hash). As with lookup_subscribers(),
-  // the caller compares subscriber_addr.
   // The downstream fast path's line for addr (DirectLine).
   const DirectLine& direct_line(rte_be32_t addr) const {
     return lines_[static_cast<uint16_t>(rte_be_to_cpu_32(addr))];
   }
-  uint64_t direct_entry(rte_be32_t addr) const {
-    return direct_[static_cast<uint16_t>(rte_be_to_cpu_32(addr))].load(std::memory_order_acquire);
-  }
+  // The Session a direct entry (what a DirectLine without a template holds
+  // at kDirectLineEntry) names, with its local session ID in id. nullptr:
+  // no subscriber has the address's low 16 bits, or several have (the
+  // hash decides). The caller compares subscriber_addr.
   static const Session* direct_session(uint64_t entry, uint16_t& id) {
     if (entry <= kDirectCollide) return nullptr;
     id = static_cast<uint16_t>(entry >> kTagShift);
