@@ -160,16 +160,17 @@ inline constexpr size_t direct_line_ip_sum_at(size_t template_len) {
 static_assert(kCompactTemplate == RTE_CACHE_LINE_SIZE - sizeof(DirectHead));
 static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN, "DirectHead::seq is the low 16 bits of the line's first word");
 
-// The head of a line read into w (DirectHead's layout, little-endian).
-[[gnu::always_inline]] inline DirectHead direct_head(const uint64_t (&w)[RTE_CACHE_LINE_SIZE / 8]) {
+// The head of a line from its first two words (DirectHead's layout,
+// little-endian).
+[[gnu::always_inline]] inline DirectHead direct_head(uint64_t w0, uint64_t w1) {
   DirectHead h;
-  h.seq = static_cast<uint16_t>(w[0]);
-  h.session_id = static_cast<uint16_t>(w[0] >> 16);
-  h.addr_high = static_cast<uint16_t>(w[0] >> 32);
-  h.mtu = static_cast<uint16_t>(w[0] >> 48);
-  h.mss_max = static_cast<uint16_t>(w[1]);
-  h.owner_worker = static_cast<uint8_t>(w[1] >> 16);
-  h.template_len = static_cast<uint8_t>(w[1] >> 24);
+  h.seq = static_cast<uint16_t>(w0);
+  h.session_id = static_cast<uint16_t>(w0 >> 16);
+  h.addr_high = static_cast<uint16_t>(w0 >> 32);
+  h.mtu = static_cast<uint16_t>(w0 >> 48);
+  h.mss_max = static_cast<uint16_t>(w1);
+  h.owner_worker = static_cast<uint8_t>(w1 >> 16);
+  h.template_len = static_cast<uint8_t>(w1 >> 24);
   return h;
 }
 

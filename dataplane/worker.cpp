@@ -326,10 +326,10 @@ void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
     if (line[i] == nullptr) return;
     // A look, not a read: encap reads the line again, consistently.
     const DirectLine& l = *line[i];
-    const uint64_t w0 = __atomic_load_n(&l.w[0], __ATOMIC_RELAXED);
-    const uint64_t w1 = __atomic_load_n(&l.w[1], __ATOMIC_RELAXED);
-    uint16_t id = static_cast<uint16_t>(w0 >> 16);
-    if ((w1 >> 24 & 0xFF) == 0) {  // no template: the entry
+    const DirectHead h =
+        direct_head(__atomic_load_n(&l.w[0], __ATOMIC_RELAXED), __atomic_load_n(&l.w[1], __ATOMIC_RELAXED));
+    uint16_t id = h.session_id;
+    if (h.template_len == 0) {  // no template: the entry
       const Session* s =
           SessionTable::direct_session(__atomic_load_n(&l.w[kDirectLineEntry], __ATOMIC_RELAXED), id);
       if (s == nullptr) return;
@@ -348,7 +348,7 @@ void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
     rte_mbuf* m = pkts[i];
     uint64_t w[RTE_CACHE_LINE_SIZE / 8];
     if (line[i] != nullptr && read_direct_line(*line[i], w)) [[likely]] {
-      const DirectHead h = direct_head(w);
+      const DirectHead h = direct_head(w[0], w[1]);
       if (h.template_len != 0) {
         // encap_ready()'s checks, on the line. Its index is the address's
         // low 16 bits: the high ones are the rest of it.
