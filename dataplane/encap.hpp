@@ -12,6 +12,7 @@
 
 #include "dataplane/checksum.hpp"
 #include "dataplane/classify.hpp"
+#include "dataplane/mtu.hpp"
 
 namespace l2tp::dp {
 
@@ -75,27 +76,41 @@ namespace l2tp::dp {
 }
 
 // The worker's encap of a one-segment untagged frame (downstream_shape)
-// for a compact session, from its subscriber's DirectLine alone: w is the
-// line (read_direct_line()), h its head, which the caller has checked (the
-// address, the owner, the MTU), and the caller has done the inner header
-// (TTL, MSS). What put_template() does with the Session, with no Ns (a
-// compact session is unsequenced) and the padding dropped.
-[[gnu::always_inline]] inline void encap_from_line(rte_mbuf* m, uint16_t ip_len, const uint64_t (&w)[RTE_CACHE_LINE_SIZE / 8],
-                                                   const DirectHead& h, SessionState& state) {
+// for a compact session, from its subscriber's DirectLine alone: w0 is
+// the line's first word (read with acquire, count even) and h its head,
+// which the caller has checked (the address, the owner, the MTU). The line
+// is copied in front of the inner packet, right-aligned like a Session's
+// template (the head lands in the headroom), and kept only if the count
+// did not move meanwhile: false otherwise, with the frame as it was (its
+// Ethernet header put back) for the general path. Then the inner header
+// (TTL, MSS: clamped counts into *clamped) and what put_template() does,
+// with no Ns (a compact session is unsequenced) and the padding dropped.
+[[gnu::always_inline]] inline bool encap_from_line(rte_mbuf* m, uint16_t ip_len, const DirectLine& l, uint64_t w0,
+                                                   const DirectHead& h, SessionState& state, uint64_t& clamped) {
   const uint16_t len = h.template_len;
-  uint8_t* out = rte_pktmbuf_mtod(m, uint8_t*) + RTE_ETHER_HDR_LEN - len;
-  // Right-aligned like the Session's: the head lands in the headroom.
-  std::memcpy(out + len - RTE_CACHE_LINE_SIZE, w, RTE_CACHE_LINE_SIZE);
+  uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
+  uint8_t ethernet[RTE_ETHER_HDR_LEN];
+  std::memcpy(ethernet, frame, sizeof ethernet);
+  uint8_t* out = frame + RTE_ETHER_HDR_LEN - len;
+  if (!copy_direct_line(l, w0, out + len - RTE_CACHE_LINE_SIZE)) [[unlikely]] {
+    std::memcpy(frame, ethernet, sizeof ethernet);
+    return false;
+  }
+  uint8_t* ip = frame + RTE_ETHER_HDR_LEN;
+  clamped += mss_clamp_ipv4(ip, ip_len, h.mss_max);
+  ipv4_decrement_ttl(ip);
   m->data_off = static_cast<uint16_t>(m->data_off + RTE_ETHER_HDR_LEN - len);
   m->data_len = static_cast<uint16_t>(len + ip_len);
   m->pkt_len = m->data_len;
-  uint16_t ip_sum;
-  std::memcpy(&ip_sum, reinterpret_cast<const uint8_t*>(w) + direct_line_ip_sum_at(len), 2);
-  fill_outer_lengths(out + RTE_ETHER_HDR_LEN, static_cast<uint16_t>(len - RTE_ETHER_HDR_LEN + ip_len), ip_sum);
+  uint8_t* outer_ip = out + RTE_ETHER_HDR_LEN;
+  uint16_t ip_sum;  // the line's: the folded header sum, not a checksum
+  std::memcpy(&ip_sum, outer_ip + 10, 2);
+  fill_outer_lengths(outer_ip, static_cast<uint16_t>(len - RTE_ETHER_HDR_LEN + ip_len), ip_sum);
   m->l2_len = RTE_ETHER_HDR_LEN;
   m->l3_len = sizeof(rte_ipv4_hdr);
   ++state.tx_packets;
   state.tx_bytes += ip_len;
+  return true;
 }
 
 // Replaces the first `strip` octets of m (its L2 header, or nothing) by

@@ -174,6 +174,21 @@ static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN, "DirectHead::seq is the low 1
   return h;
 }
 
+// The worker's reads of a line in place, each checked against w0, the
+// line's first word read with acquire (and its count even): the direct
+// entry of a line without a template, and the whole line copied to `to`
+// (plain stores; what is there after a false return is garbage).
+[[gnu::always_inline]] inline bool direct_line_entry(const DirectLine& l, uint64_t w0, uint64_t& entry) {
+  entry = __atomic_load_n(&l.w[kDirectLineEntry], __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_ACQUIRE);
+  return __atomic_load_n(&l.w[0], __ATOMIC_RELAXED) == w0;
+}
+[[gnu::always_inline]] inline bool copy_direct_line(const DirectLine& l, uint64_t w0, uint8_t* to) {
+  std::memcpy(to, l.w, sizeof l.w);
+  __atomic_thread_fence(__ATOMIC_ACQUIRE);
+  return __atomic_load_n(&l.w[0], __ATOMIC_RELAXED) == w0;
+}
+
 // A consistent copy of l into w: false while the control thread rewrites
 // it. The copy between the two reads of the count is a plain one (as
 // DPDK's rte_seqcount readers do): the fences keep it between them, and

@@ -346,26 +346,28 @@ void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
   for (uint16_t i = 0; i < n; ++i) {
     if (i + kTableAhead < n) fetch(static_cast<uint16_t>(i + kTableAhead));
     rte_mbuf* m = pkts[i];
-    uint64_t w[RTE_CACHE_LINE_SIZE / 8];
-    if (line[i] != nullptr && read_direct_line(*line[i], w)) [[likely]] {
-      const DirectHead h = direct_head(w[0], w[1]);
-      if (h.template_len != 0) {
-        // encap_ready()'s checks, on the line. Its index is the address's
-        // low 16 bits: the high ones are the rest of it.
-        uint16_t high;
-        std::memcpy(&high, &dst[i], 2);
-        if (h.addr_high == high && h.owner_worker == config_.id && ip_len[i] <= h.mtu) [[likely]] {
-          uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, RTE_ETHER_HDR_LEN);
-          counters_.mss_clamped += mss_clamp_ipv4(ip, ip_len[i], h.mss_max);
-          ipv4_decrement_ttl(ip);
-          encap_from_line(m, ip_len[i], w, h, table.state(h.session_id));
+    const DirectLine* l = line[i];
+    if (l != nullptr) [[likely]] {
+      const uint64_t w0 = __atomic_load_n(&l->w[0], __ATOMIC_ACQUIRE);
+      const DirectHead h = direct_head(w0, __atomic_load_n(&l->w[1], __ATOMIC_RELAXED));
+      // encap_ready()'s checks, on the line. Its index is the address's
+      // low 16 bits: the high ones are the rest of it.
+      uint16_t high;
+      std::memcpy(&high, &dst[i], 2);
+      uint64_t entry = 0;
+      if (h.seq % 2 != 0) {
+        // being rewritten: the general path
+      } else if (h.template_len != 0) {
+        if (h.addr_high == high && h.owner_worker == config_.id && ip_len[i] <= h.mtu &&
+            encap_from_line(m, ip_len[i], *l, w0, h, table.state(h.session_id), counters_.mss_clamped))
+            [[likely]] {
           ++counters_.encap;
           send(tx_access_, config_.access_port, m, counters_.tx_access);
           continue;
         }
-      } else {
+      } else if (direct_line_entry(*l, w0, entry)) {
         uint16_t id = 0;
-        const Session* s = SessionTable::direct_session(w[kDirectLineEntry], id);
+        const Session* s = SessionTable::direct_session(entry, id);
         // With downstream_shape() this is encap_ready(): the session holds
         // the address (the entry may be another subscriber's with the same
         // low 16 bits) and is ours, and the packet fits its MTU.

@@ -148,9 +148,14 @@ TEST_F(SessionTableTest, ALineReadWhileItIsRewrittenIsWholeOrRefused) {
   uint64_t taken = 0, refused = 0, torn = 0;
   std::thread reader([&] {
     const DirectLine& l = table_->direct_line(rte_cpu_to_be_32(kSubscriber));
-    while (!stop.load(std::memory_order_relaxed)) {
+    // Both ways the worker reads: into registers, and copied in place
+    // (in front of a packet) against the first word read before.
+    for (bool in_place = false; !stop.load(std::memory_order_relaxed); in_place = !in_place) {
       uint64_t w[RTE_CACHE_LINE_SIZE / 8];
-      if (!read_direct_line(l, w)) {
+      const uint64_t w0 = __atomic_load_n(&l.w[0], __ATOMIC_ACQUIRE);
+      const bool whole = in_place ? w0 % 2 == 0 && copy_direct_line(l, w0, reinterpret_cast<uint8_t*>(w))
+                                  : read_direct_line(l, w);
+      if (!whole) {
         ++refused;
         continue;
       }

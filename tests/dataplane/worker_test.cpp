@@ -339,6 +339,29 @@ TEST_F(WorkerTest, DownstreamShortcutSendsWhatTheGeneralPathWould) {
   EXPECT_GT(c.dropped(Drop::kIpv4Header), 0u);
 }
 
+// A line that changed between the worker's first look and its copy: the
+// frame is left exactly as it came (its Ethernet header put back over the
+// copy), nothing is counted, and the general path gets it.
+TEST_F(WorkerTest, EncapFromALineThatChangedLeavesTheFrameAsItWas) {
+  const Bytes frame = to_host(inner_ipv4(kInternetHost, kSubscriber, 64, 30));
+  rte_mbuf* m = to_mbuf(frame);
+  ASSERT_NE(m, nullptr);
+  const DirectLine& l = table_->direct_line(rte_cpu_to_be_32(kSubscriber));
+  const uint64_t w0 = __atomic_load_n(&l.w[0], __ATOMIC_ACQUIRE);
+  const DirectHead h = direct_head(w0, __atomic_load_n(&l.w[1], __ATOMIC_RELAXED));
+  ASSERT_NE(h.template_len, 0) << "the plain session is compact";
+  SessionState state;
+  uint64_t clamped = 0;
+  const uint64_t stale = w0 - 2;  // what the line began with one rewrite ago
+  EXPECT_FALSE(encap_from_line(m, static_cast<uint16_t>(frame.size() - 14), l, stale, h, state, clamped));
+  EXPECT_EQ(from_mbuf(m), frame);
+  EXPECT_EQ(state.tx_packets, 0u);
+  EXPECT_TRUE(encap_from_line(m, static_cast<uint16_t>(frame.size() - 14), l, w0, h, state, clamped));
+  EXPECT_EQ(state.tx_packets, 1u);
+  EXPECT_EQ(rte_pktmbuf_pkt_len(m), h.template_len + frame.size() - 14);
+  rte_pktmbuf_free(m);
+}
+
 TEST_F(WorkerTest, FullControlRingIsACountedDropAndFreesTheMbufs) {
   const unsigned in_use = rte_mempool_in_use_count(test_pool());
   {
