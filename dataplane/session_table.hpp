@@ -134,8 +134,10 @@ static_assert(offsetof(Session, mss_max) + sizeof(uint16_t) <= RTE_CACHE_LINE_SI
 //
 // The control thread rewrites a line in place under a sequence count
 // (odd while it writes); the worker copies it and takes the copy only if
-// the count was even and unchanged (read_direct_line()). What a line
-// points to is still covered by RCU.
+// the count was even and unchanged (read_direct_line(), or in place:
+// copy_direct_line(), direct_line_entry()). DPDK 22.11's rte_seqcount
+// does the same with a 32-bit count (and is experimental); a line has
+// room for 16 bits. What a line points to is still covered by RCU.
 struct DirectHead {
   uint16_t seq;
   uint16_t session_id;   // local session ID: the state's index
