@@ -480,7 +480,7 @@ TestpmdRate run_testpmd(const TestpmdOptions& o, const Traffic& t, const std::st
 
 int main(int argc, char** argv) {
   std::vector<unsigned> session_counts;
-  unsigned packets = 4096, rounds = 200, frames = 65536, repeat = 1;
+  unsigned packets = 4096, rounds = 1000, frames = 65536, repeat = 1;
   TestpmdOptions tp{"0,1", "macswap", 5, 0, false};
   std::string lcore = "1";
   bool no_testpmd = false;
@@ -493,7 +493,8 @@ int main(int argc, char** argv) {
       "sessions,s", po::value(&session_counts)->multitoken(), "session counts (default 1 1000 60000)")(
       "frames,f", po::value(&frames), "frames in each generated pcap, each for a random session (default 65536)")(
       "packets,p", po::value(&packets), "packets per timed round (default 4096)")(
-      "rounds,r", po::value(&rounds), "timed rounds per configuration (default 200)")(
+      "rounds,r", po::value(&rounds),
+      "timed rounds per configuration (default 1000: 0.2-0.5 s, near one of testpmd's 1 s samples)")(
       "repeat", po::value(&repeat), "runs of ours and testpmd in turn per configuration, then their median (default 1)")(
       "lcore", po::value(&lcore), "CPU of the worker (default 1)")(
       "testpmd-lcores", po::value(&tp.lcores), "testpmd -l, main and forwarding (default 0,1)")(
