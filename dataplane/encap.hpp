@@ -56,6 +56,15 @@ namespace l2tp::dp {
   std::memcpy(outer_ip + sizeof(rte_ipv4_hdr) + 4, &udp_be, 2);
 }
 
+// The end of every encap: the outer header lengths in the mbuf, and the
+// packet counted on its session.
+[[gnu::always_inline]] inline void count_encap(rte_mbuf* m, uint16_t ip_offset, uint16_t ip_len, SessionState& state) {
+  m->l2_len = ip_offset;
+  m->l3_len = sizeof(rte_ipv4_hdr);
+  ++state.tx_packets;
+  state.tx_bytes += ip_len;
+}
+
 // The per-packet fields of the template at out, in front of an inner
 // IPv4 packet of ip_len octets: the outer lengths and checksum and, when
 // sequenced, Ns; counts the packet on the session.
@@ -68,11 +77,7 @@ namespace l2tp::dp {
     const rte_be16_t ns = rte_cpu_to_be_16(state.next_ns++);
     std::memcpy(out + s.ns_offset, &ns, 2);
   }
-  m->l2_len = s.ip_offset;
-  m->l3_len = sizeof(rte_ipv4_hdr);
-
-  ++state.tx_packets;
-  state.tx_bytes += ip_len;
+  count_encap(m, s.ip_offset, ip_len, state);
 }
 
 // The worker's encap of a one-segment untagged frame (downstream_shape)
@@ -106,11 +111,23 @@ namespace l2tp::dp {
   uint16_t ip_sum;  // the line's: the folded header sum, not a checksum
   std::memcpy(&ip_sum, outer_ip + 10, 2);
   fill_outer_lengths(outer_ip, static_cast<uint16_t>(len - RTE_ETHER_HDR_LEN + ip_len), ip_sum);
-  m->l2_len = RTE_ETHER_HDR_LEN;
-  m->l3_len = sizeof(rte_ipv4_hdr);
-  ++state.tx_packets;
-  state.tx_bytes += ip_len;
+  count_encap(m, RTE_ETHER_HDR_LEN, ip_len, state);
   return true;
+}
+
+// The same for a session that is not compact, from the Session: the
+// caller has checked that s holds the address, is this worker's and takes
+// the packet within its MTU.
+[[gnu::always_inline]] inline void encap_shaped(rte_mbuf* m, uint16_t ip_len, const Session& s, SessionState& state,
+                                                uint64_t& clamped) {
+  uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, RTE_ETHER_HDR_LEN);
+  clamped += mss_clamp_ipv4(ip, ip_len, s.mss_max);
+  ipv4_decrement_ttl(ip);
+  uint8_t* out = copy_template(m, RTE_ETHER_HDR_LEN, s.template_len, s);
+  // One segment (downstream_shape): what followed the packet was padding.
+  m->data_len = static_cast<uint16_t>(s.template_len + ip_len);
+  m->pkt_len = m->data_len;
+  fill_template(m, out, ip_len, s, state);
 }
 
 // Replaces the first `strip` octets of m (its L2 header, or nothing) by
@@ -133,29 +150,6 @@ namespace l2tp::dp {
   fill_template(m, out, ip_len, s, state);
 }
 
-// The packet nearly every subscriber receives, checked at once: s holds
-// its address and is this worker's, the packet fits the session MTU (so the
-// outer lengths fit too), its TTL allows forwarding, nothing follows it in
-// the frame and the headroom takes the fixed template copy. true: every
-// check of encap_ipv4() passes with nothing to trim, and encap_checked()
-// may follow at once.
-[[gnu::always_inline]] inline bool encap_ready(const rte_mbuf* m, const DownstreamPacket& pkt, const Session& s,
-                                               uint16_t worker) {
-  return s.subscriber_addr == pkt.dst && pkt.dst != 0 && s.owner_worker == worker && pkt.ip_len <= s.mtu &&
-         rte_pktmbuf_mtod_offset(m, const uint8_t*, pkt.l2_len)[8] > 1 &&
-         rte_pktmbuf_pkt_len(m) == uint32_t{pkt.l2_len} + pkt.ip_len &&
-         rte_pktmbuf_headroom(m) + pkt.l2_len >= kMaxTemplateSize;
-}
-
-// What follows the checks: TTL - 1 and the L2 header replaced by the
-// template (classify checked that the first segment holds the L2 and IPv4
-// headers).
-[[gnu::always_inline]] inline void encap_checked(rte_mbuf* m, const DownstreamPacket& pkt, const Session& s,
-                                                 SessionState& state) {
-  ipv4_decrement_ttl(rte_pktmbuf_mtod_offset(m, uint8_t*, pkt.l2_len));
-  put_template(m, pkt.l2_len, pkt.ip_len, s, state);
-}
-
 // Replaces the L2 header of the packet classify_downstream() described
 // with s's template (Ethernet [+802.1Q] / IPv4 / UDP / L2TP / PPP IPv4),
 // decrementing the inner TTL and filling the outer lengths, the outer IPv4
@@ -170,7 +164,10 @@ namespace l2tp::dp {
   const uint32_t excess = rte_pktmbuf_pkt_len(m) - pkt.l2_len - pkt.ip_len;
   if (excess != 0 && rte_pktmbuf_trim(m, static_cast<uint16_t>(excess)) != 0) [[unlikely]]
     return drop = Drop::kIpv4Header, false;
-  encap_checked(m, pkt, s, state);
+  // The L2 header goes, the template comes: classify checked that the
+  // first segment holds the L2 and IPv4 headers.
+  ipv4_decrement_ttl(rte_pktmbuf_mtod_offset(m, uint8_t*, pkt.l2_len));
+  put_template(m, pkt.l2_len, pkt.ip_len, s, state);
   return true;
 }
 

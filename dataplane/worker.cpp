@@ -350,8 +350,9 @@ void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
     if (l != nullptr) [[likely]] {
       const uint64_t w0 = __atomic_load_n(&l->w[0], __ATOMIC_ACQUIRE);
       const DirectHead h = direct_head(w0, __atomic_load_n(&l->w[1], __ATOMIC_RELAXED));
-      // encap_ready()'s checks, on the line. Its index is the address's
-      // low 16 bits: the high ones are the rest of it.
+      // The session holds the address (the line's index is its low 16
+      // bits, the head has the rest), is ours, and takes the packet within
+      // its MTU; downstream_shape() checked the frame.
       uint16_t high;
       std::memcpy(&high, &dst[i], 2);
       uint64_t entry = 0;
@@ -368,20 +369,11 @@ void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
       } else if (direct_line_entry(*l, w0, entry)) {
         uint16_t id = 0;
         const Session* s = SessionTable::direct_session(entry, id);
-        // With downstream_shape() this is encap_ready(): the session holds
-        // the address (the entry may be another subscriber's with the same
-        // low 16 bits) and is ours, and the packet fits its MTU.
+        // The same checks on the Session (the entry may be another
+        // subscriber's with the same low 16 bits).
         if (s != nullptr && s->subscriber_addr == dst[i] && s->owner_worker == config_.id && ip_len[i] <= s->mtu)
             [[likely]] {
-          uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, RTE_ETHER_HDR_LEN);
-          counters_.mss_clamped += mss_clamp_ipv4(ip, ip_len[i], s->mss_max);
-          ipv4_decrement_ttl(ip);
-          uint8_t* out = copy_template(m, RTE_ETHER_HDR_LEN, s->template_len, *s);
-          // One segment (downstream_shape): what followed the IPv4 packet in
-          // the frame was padding, and is gone.
-          m->data_len = static_cast<uint16_t>(s->template_len + ip_len[i]);
-          m->pkt_len = m->data_len;
-          fill_template(m, out, ip_len[i], *s, table.state(id));
+          encap_shaped(m, ip_len[i], *s, table.state(id), counters_.mss_clamped);
           ++counters_.encap;
           send(tx_access_, config_.access_port, m, counters_.tx_access);
           continue;
