@@ -164,19 +164,6 @@ Verdict classify_downstream(const rte_mbuf* m, DownstreamPacket& out, Drop& drop
   const uint32_t seg_len = rte_pktmbuf_data_len(m);
   const uint32_t pkt_len = rte_pktmbuf_pkt_len(m);
 
-  // The shape nearly every packet has: untagged IPv4 with a 20-octet
-  // header, read at fixed offsets (the same checks as below).
-  if (seg_len >= RTE_ETHER_HDR_LEN + sizeof(rte_ipv4_hdr) && load_be16(p + 12) == RTE_ETHER_TYPE_IPV4 &&
-      p[14] == 0x45) {
-    const uint16_t total = load_be16(p + 16);
-    if (total >= sizeof(rte_ipv4_hdr) && total <= pkt_len - RTE_ETHER_HDR_LEN) {
-      std::memcpy(&out.dst, p + 30, 4);
-      out.l2_len = RTE_ETHER_HDR_LEN;
-      out.ip_len = total;
-      return Verdict::kFast;
-    }
-  }
-
   uint16_t ether_type = 0;
   const uint16_t l2 = parse_l2(p, seg_len, ether_type);
   if (l2 == 0) return drop = Drop::kRunt, Verdict::kDrop;
