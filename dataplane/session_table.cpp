@@ -13,6 +13,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_udp.h>
 
+#include "dataplane/checksum.hpp"
 #include "dataplane/mtu.hpp"
 #include "shared/header.hpp"
 #include "shared/ppp.hpp"
@@ -109,7 +110,6 @@ bool build_session(const control::FastPathEntry& e, Session& s, const SessionLim
   std::memcpy(s.header_template + kMaxTemplateSize - off, t, off);
   s.mtu = session_mtu(e.peer_mru, limits.access_mtu, static_cast<uint16_t>(s.template_len - s.ip_offset));
   s.mss_max = session_mss_limit(s.mtu, limits.mss_clamp);
-  s.compact = s.template_len <= kCompactTemplate && e.vlan == 0 && !e.sequenced && s.owner_worker <= UINT8_MAX;
   return true;
 }
 
@@ -232,7 +232,7 @@ void SessionTable::direct_refresh(uint16_t low) {
   uint64_t w[RTE_CACHE_LINE_SIZE / 8] = {};
   DirectHead h{};
   const Session* s = entry > kDirectCollide ? untag(reinterpret_cast<void*>(entry)) : nullptr;
-  if (s != nullptr && s->compact) {
+  if (s != nullptr && s->compact()) {
     h.session_id = s->local_session_id;
     std::memcpy(&h.addr_high, &s->subscriber_addr, 2);
     h.mtu = s->mtu;
@@ -241,10 +241,8 @@ void SessionTable::direct_refresh(uint16_t low) {
     h.template_len = s->template_len;
     auto* bytes = reinterpret_cast<uint8_t*>(w);
     std::memcpy(bytes + RTE_CACHE_LINE_SIZE - s->template_len, s->header(), s->template_len);
-    uint32_t sum = s->ip_sum_without_length;
-    sum = (sum & 0xFFFF) + (sum >> 16);
-    sum = (sum & 0xFFFF) + (sum >> 16);
-    const auto sum16 = static_cast<uint16_t>(sum);
+    // Folded, not inverted: the checksum's complement.
+    const auto sum16 = static_cast<uint16_t>(~ipv4_checksum_from_sum(s->ip_sum_without_length));
     std::memcpy(bytes + direct_line_ip_sum_at(s->template_len), &sum16, 2);
   } else {
     w[kDirectLineEntry] = entry;

@@ -108,10 +108,6 @@ struct alignas(RTE_CACHE_LINE_SIZE) Session {
   // which both directions read anyway.
   uint16_t mtu = 1500;
   uint16_t mss_max = 0;
-  // An untagged, unsequenced session of an owner below 256 whose template
-  // is at most kCompactTemplate octets: its subscriber's DirectLine can
-  // hold all encap needs (build_session()).
-  bool compact = false;
   // Right-aligned: the template is the last template_len octets, so that
   // encap copies a fixed 64 octets that end where the inner packet starts
   // (what the copy puts before the template lands in the headroom). In a
@@ -119,6 +115,13 @@ struct alignas(RTE_CACHE_LINE_SIZE) Session {
   alignas(RTE_CACHE_LINE_SIZE) uint8_t header_template[kMaxTemplateSize]{};
 
   bool in_fast_path() const { return subscriber_addr != 0; }
+  // Untagged, unsequenced, of an owner below 256, with a template of at
+  // most kCompactTemplate octets: its subscriber's DirectLine can hold all
+  // encap needs.
+  bool compact() const {
+    return template_len <= kCompactTemplate && ip_offset == RTE_ETHER_HDR_LEN && ns_offset == 0 &&
+           owner_worker <= UINT8_MAX;
+  }
   const uint8_t* header() const { return header_template + kMaxTemplateSize - template_len; }
 };
 static_assert(offsetof(Session, header_template) == RTE_CACHE_LINE_SIZE, "the template has a line of its own");

@@ -49,16 +49,16 @@ Line line_of(const SessionTable& t, uint32_t addr) {
 TEST_F(SessionTableTest, UntaggedUnsequencedSessionsAreCompact) {
   Session s;
   ASSERT_TRUE(build_session(entry(), s));
-  EXPECT_TRUE(s.compact);
+  EXPECT_TRUE(s.compact());
   EXPECT_EQ(s.template_len, kCompactTemplate);
   ASSERT_TRUE(build_session(entry(0x123, false), s));
-  EXPECT_FALSE(s.compact);
+  EXPECT_FALSE(s.compact());
   ASSERT_TRUE(build_session(entry(0, true), s));
-  EXPECT_FALSE(s.compact);
+  EXPECT_FALSE(s.compact());
   auto far = entry();
   far.owner_worker = 256;
   ASSERT_TRUE(build_session(far, s));
-  EXPECT_FALSE(s.compact);
+  EXPECT_FALSE(s.compact());
 }
 
 // A compact session's line holds what its Session says encap needs: the

@@ -322,9 +322,9 @@ TEST_F(WorkerTest, DownstreamShortcutSendsWhatTheGeneralPathWould) {
   // sessions, the general path's encapsulations (the shared low 16 bits)
   // and drops.
   EXPECT_GT(shortcut_candidates, 1000u);
-  EXPECT_TRUE(table_->by_session_id(0xb7e1)->compact);
-  EXPECT_FALSE(table_->by_session_id(0x0202)->compact);
-  EXPECT_FALSE(table_->by_session_id(0x0303)->compact);
+  EXPECT_TRUE(table_->by_session_id(0xb7e1)->compact());
+  EXPECT_FALSE(table_->by_session_id(0x0202)->compact());
+  EXPECT_FALSE(table_->by_session_id(0x0303)->compact());
   EXPECT_GT(ref_state[0xb7e1].tx_packets, 100u);
   EXPECT_GT(ref_state[0x0303].tx_packets, 100u);
   uint64_t shared_line[RTE_CACHE_LINE_SIZE / 8];
