@@ -193,11 +193,7 @@ uint32_t Worker::poll_access() {
 }
 
 void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit) {
-  rte_mbuf* control[kBurst];
-  rte_mbuf* dropped[kBurst];
-  rte_mbuf* hand[kBurst];
-  uint16_t owners[kBurst];
-  uint16_t nc = 0, nd = 0, nh = 0;
+  Aside aside;
 
   // Three passes over the burst so that the table's cache misses overlap
   // instead of queueing one behind the other (slot -> Session -> state):
@@ -240,7 +236,7 @@ void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit) {
       if (a == Reorder::Admit::kLater) continue;
       if (a == Reorder::Admit::kStale) {
         counters_.count(Drop::kSeqStale);
-        dropped[nd++] = pkts[i];
+        aside.dropped[aside.nd++] = pkts[i];
         continue;
       }
     }
@@ -255,33 +251,33 @@ void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit) {
           send(tx_core_, config_.core_port, m, counters_.tx_core);
         } else {
           counters_.count(why);
-          dropped[nd++] = m;
+          aside.dropped[aside.nd++] = m;
         }
         break;
       }
-      case Verdict::kControl: control[nc++] = pkts[i]; break;
+      case Verdict::kControl: aside.control[aside.nc++] = pkts[i]; break;
       case Verdict::kDrop:
         if (why == Drop::kNotL2tp && config_.access_addr != 0 && ipv4_destination(pkts[i]) == config_.access_addr) {
-          control[nc++] = pkts[i];  // for the box itself (ping)
+          aside.control[aside.nc++] = pkts[i];  // for the box itself (ping)
           break;
         }
         counters_.count(why);
-        dropped[nd++] = pkts[i];
+        aside.dropped[aside.nd++] = pkts[i];
         break;
       case Verdict::kHandoff:
         if (!handed && config_.handoff != nullptr) {
-          owners[nh] = up.session->owner_worker;
-          hand[nh++] = pkts[i];
+          aside.owners[aside.nh] = up.session->owner_worker;
+          aside.hand[aside.nh++] = pkts[i];
           break;
         }
         counters_.count(Drop::kNotOwner);
-        dropped[nd++] = pkts[i];
+        aside.dropped[aside.nd++] = pkts[i];
         break;
     }
   }
-  hand_over(hand, owners, nh, true);
-  to_control(control, nc);
-  rte_pktmbuf_free_bulk(dropped, nd);
+  hand_over(aside.hand, aside.owners, aside.nh, true);
+  to_control(aside.control, aside.nc);
+  rte_pktmbuf_free_bulk(aside.dropped, aside.nd);
 }
 
 // What the reorder buffer let go, classified again: its session may have

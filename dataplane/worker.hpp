@@ -140,8 +140,8 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   // the buffer releases, which is also never handed on).
   void upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit = true);
   void downstream(rte_mbuf** pkts, uint16_t n, bool handed);
-  // What leaves a burst other than by a TX buffer, sent when the burst is
-  // done (the arrays are filled only as far as the counts say).
+  // What leaves a burst, either way, other than by a TX buffer, sent when
+  // the burst is done (the arrays are filled only as far as the counts say).
   struct Aside {
     rte_mbuf* control[kBurst];
     rte_mbuf* dropped[kBurst];
