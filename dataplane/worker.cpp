@@ -1,5 +1,6 @@
 #include "dataplane/worker.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -122,7 +123,9 @@ Worker::Worker(const WorkerConfig& config)
 }
 
 Worker::~Worker() {
-  // Anything still buffered is freed, not sent: the ports may be stopped.
+  // Anything still buffered or held is freed, not sent: the ports may be
+  // stopped.
+  for (DownstreamBurst& b : down_) rte_pktmbuf_free_bulk(b.pkts, b.n);
   rte_pktmbuf_free_bulk(tx_access_->pkts, tx_access_->length);
   rte_pktmbuf_free_bulk(tx_core_->pkts, tx_core_->length);
   rte_free(tx_access_);
@@ -288,36 +291,66 @@ void Worker::release_reordered() {
 }
 
 uint32_t Worker::poll_core() {
-  rte_mbuf* pkts[kBurst];
-  const uint16_t n = rte_eth_rx_burst(config_.core_port, config_.rx_queue, pkts, kBurst);
-  if (n == 0) return 0;
-  counters_.rx_core += n;
-  downstream(pkts, n, false);
+  DownstreamBurst& fill = down_[down_fill_];
+  DownstreamBurst& held = down_[down_fill_ ^ 1];
+  const uint16_t n = rte_eth_rx_burst(config_.core_port, config_.rx_queue, fill.pkts, kBurst);
+  fill.n = n;
+  if (n != 0) {
+    counters_.rx_core += n;
+    shape_downstream(fill);
+  }
+  // The held burst first: the port sends in the order it took them in.
+  if (held.n != 0) finish_downstream(held, false);
+  if (n == kBurst)
+    down_fill_ ^= 1;  // held until the next poll
+  else if (n != 0)
+    finish_downstream(fill, false);
   return n;
 }
 
+void Worker::finish_held_downstream() {
+  DownstreamBurst& held = down_[down_fill_ ^ 1];
+  if (held.n != 0) finish_downstream(held, false);
+}
+
 void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
+  DownstreamBurst b;
+  std::copy_n(pkts, n, b.pkts);
+  b.n = n;
+  shape_downstream(b);
+  finish_downstream(b, handed);
+}
+
+// One pass over the burst reads each frame (downstream_shape) and starts
+// the fetch of its subscriber's DirectLine.
+void Worker::shape_downstream(DownstreamBurst& b) const {
   const SessionTable& table = *config_.table;
-  // One pass over the burst reads each frame (downstream_shape) and starts
-  // the fetch of its subscriber's DirectLine; the second reads the line a
-  // few packets ahead and starts the fetch of what encap will need: the
-  // session's state and the headroom, and for a session that is not
-  // compact its two lines. It then encapsulates. Whatever is not the
-  // common case goes to downstream_general() in its place, so the access
-  // port sends the burst in order.
-  rte_be32_t dst[kBurst];
-  uint16_t ip_len[kBurst];
-  const DirectLine* line[kBurst];  // nullptr: downstream_general()
-  for (uint16_t i = 0; i < n && i < kPrefetchOffset; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+  const uint16_t n = b.n;
+  for (uint16_t i = 0; i < n && i < kPrefetchOffset; ++i) rte_prefetch0(rte_pktmbuf_mtod(b.pkts[i], void*));
   for (uint16_t i = 0; i < n; ++i) {
-    if (i + kPrefetchOffset < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchOffset], void*));
-    ip_len[i] = downstream_shape(pkts[i], dst[i]);
-    line[i] = nullptr;
-    if (ip_len[i] != 0) {
-      line[i] = &table.direct_line(dst[i]);
-      rte_prefetch0(line[i]);
+    if (i + kPrefetchOffset < n) rte_prefetch0(rte_pktmbuf_mtod(b.pkts[i + kPrefetchOffset], void*));
+    b.ip_len[i] = downstream_shape(b.pkts[i], b.dst[i]);
+    b.line[i] = nullptr;
+    if (b.ip_len[i] != 0) {
+      b.line[i] = &table.direct_line(b.dst[i]);
+      rte_prefetch0(b.line[i]);
     }
   }
+}
+
+// The second pass reads the line a few packets ahead and starts the fetch
+// of what encap will need: the session's state and the headroom, and for a
+// session that is not compact its two lines. It then encapsulates.
+// Whatever is not the common case goes to downstream_general() in its
+// place, so the access port sends the burst in order.
+void Worker::finish_downstream(DownstreamBurst& b, bool handed) {
+  const SessionTable& table = *config_.table;
+  const uint16_t n = b.n;
+  rte_mbuf** const pkts = b.pkts;
+  const DirectLine* const* line = b.line;
+  const uint16_t* ip_len = b.ip_len;
+  const rte_be32_t* dst = b.dst;
+  b.n = 0;
   auto fetch = [&](uint16_t i) {
     if (line[i] == nullptr) return;
     // A look, not a read: encap reads the line again, consistently.
@@ -506,6 +539,11 @@ uint32_t Worker::poll_control() {
 }
 
 void Worker::flush() {
+  finish_held_downstream();
+  drain_tx();
+}
+
+void Worker::drain_tx() {
   counters_.tx_access += rte_eth_tx_buffer_flush(config_.access_port, config_.tx_queue, tx_access_);
   counters_.tx_core += rte_eth_tx_buffer_flush(config_.core_port, config_.tx_queue, tx_core_);
 }
@@ -518,7 +556,7 @@ uint32_t Worker::poll() {
     release_reordered();
   }
   if (now - last_drain_ > drain_tsc_) {
-    flush();
+    drain_tx();
     last_drain_ = now;
   }
   // Every Session pointer of this turn is dead from here on.

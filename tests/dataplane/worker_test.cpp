@@ -176,6 +176,55 @@ TEST_F(WorkerTest, AddressSharingOnlyTheLow16BitsOfASubscriberIsNoneOfHis) {
   EXPECT_EQ(table_->state(0xb7e1).tx_packets, 0u);
 }
 
+// Under load a full burst from the core port waits for the next poll (so
+// that its DirectLines arrive meanwhile): every frame still leaves, once,
+// in the order the port took them in, and a worker destroyed while it
+// holds a burst frees it.
+TEST_F(WorkerTest, AFullDownstreamBurstWaitsOnePollAndLeavesInOrder) {
+  std::vector<Bytes> frames, want;
+  for (uint16_t i = 0; i < 2 * kBurst + 6; ++i) {
+    const Bytes ip = inner_ipv4(kInternetHost, kSubscriber, 64, static_cast<uint16_t>(10 + i));
+    frames.push_back(to_host(ip));
+    want.push_back(forwarded(ip));
+  }
+  inject(core_.rx, frames);
+  {
+    Worker w(config());
+    w.attach();
+    EXPECT_EQ(w.poll(), kBurst);
+    EXPECT_EQ(w.counters().encap, 0u) << "a full burst is held";
+    EXPECT_EQ(w.poll(), kBurst);
+    EXPECT_EQ(w.counters().encap, kBurst) << "the first, sent when the second came in";
+    EXPECT_EQ(w.poll(), 6u);
+    EXPECT_EQ(w.counters().encap, 2u * kBurst + 6) << "a burst that is not full is not held";
+    EXPECT_EQ(w.poll(), 0u);
+    w.flush();
+    w.detach();
+  }
+  std::vector<Bytes> sent = take(access_.tx);
+  ASSERT_EQ(sent.size(), want.size());
+  for (size_t i = 0; i < sent.size(); ++i) {
+    // The inner packet follows the outer headers (52 octets for this
+    // session): what the subscriber gets, in order.
+    ASSERT_GE(sent[i].size(), want[i].size());
+    EXPECT_EQ(Bytes(sent[i].end() - static_cast<std::ptrdiff_t>(want[i].size()), sent[i].end()), want[i])
+        << "frame " << i;
+  }
+  EXPECT_EQ(table_->state(0xb7e1).tx_packets, want.size());
+
+  // Held, then the worker goes: nothing sent, nothing lost.
+  const unsigned in_use = rte_mempool_in_use_count(test_pool());
+  inject(core_.rx, std::vector<Bytes>(frames.begin(), frames.begin() + kBurst));
+  {
+    Worker w(config());
+    w.attach();
+    EXPECT_EQ(w.poll(), kBurst);
+    w.detach();
+  }
+  EXPECT_TRUE(take(access_.tx).empty());
+  EXPECT_EQ(rte_mempool_in_use_count(test_pool()), in_use);
+}
+
 // The worker encapsulates the common downstream frame after one look at
 // it (downstream_shape) and one at its session, and sends every other frame
 // through classify_downstream() and encap_ipv4(). What the access port
