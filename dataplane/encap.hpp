@@ -83,35 +83,44 @@ namespace l2tp::dp {
 // The worker's encap of a one-segment untagged frame (downstream_shape)
 // for a compact session, from its subscriber's DirectLine alone: w0 is
 // the line's first word (read with acquire, count even) and h its head,
-// which the caller has checked (the address, the owner, the MTU). The line
-// is copied in front of the inner packet, right-aligned like a Session's
+// which the caller has checked (the address, the owner). The line is
+// copied in front of the inner packet, right-aligned like a Session's
 // template (the head lands in the headroom), and kept only if the count
-// did not move meanwhile: false otherwise, with the frame as it was (its
-// Ethernet header put back) for the general path. Then the inner header
-// (TTL, MSS: clamped counts into *clamped) and what put_template() does,
-// with no Ns (a compact session is unsequenced) and the padding dropped.
+// did not move meanwhile and the packet is within the MTU it carries:
+// false otherwise, with the frame as it was (its Ethernet header put back)
+// for the general path. Then the inner header (TTL, MSS: clamped counts
+// into *clamped) and what put_template() does, the padding dropped.
 [[gnu::always_inline]] inline bool encap_from_line(rte_mbuf* m, uint16_t ip_len, const DirectLine& l, uint64_t w0,
                                                    const DirectHead& h, SessionState& state, uint64_t& clamped) {
-  const uint16_t len = h.template_len;
+  const uint16_t len = h.template_len();
+  const uint16_t ip_offset = h.ip_offset();
   uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
   uint8_t ethernet[RTE_ETHER_HDR_LEN];
   std::memcpy(ethernet, frame, sizeof ethernet);
   uint8_t* out = frame + RTE_ETHER_HDR_LEN - len;
-  if (!copy_direct_line(l, w0, out + len - RTE_CACHE_LINE_SIZE)) [[unlikely]] {
+  uint8_t* outer_ip = out + ip_offset;
+  uint16_t mtu;
+  if (!copy_direct_line(l, w0, out + len - RTE_CACHE_LINE_SIZE) ||
+      (std::memcpy(&mtu, outer_ip + kDirectMtuFromIp, 2), ip_len > mtu)) [[unlikely]] {
     std::memcpy(frame, ethernet, sizeof ethernet);
     return false;
   }
+  uint16_t mss_max, ip_sum;  // ip_sum: the folded header sum, not a checksum
+  std::memcpy(&mss_max, outer_ip + kDirectMssFromIp, 2);
+  std::memcpy(&ip_sum, outer_ip + kDirectSumFromIp, 2);
   uint8_t* ip = frame + RTE_ETHER_HDR_LEN;
-  clamped += mss_clamp_ipv4(ip, ip_len, h.mss_max);
+  clamped += mss_clamp_ipv4(ip, ip_len, mss_max);
   ipv4_decrement_ttl(ip);
   m->data_off = static_cast<uint16_t>(m->data_off + RTE_ETHER_HDR_LEN - len);
   m->data_len = static_cast<uint16_t>(len + ip_len);
   m->pkt_len = m->data_len;
-  uint8_t* outer_ip = out + RTE_ETHER_HDR_LEN;
-  uint16_t ip_sum;  // the line's: the folded header sum, not a checksum
-  std::memcpy(&ip_sum, outer_ip + 10, 2);
-  fill_outer_lengths(outer_ip, static_cast<uint16_t>(len - RTE_ETHER_HDR_LEN + ip_len), ip_sum);
-  count_encap(m, RTE_ETHER_HDR_LEN, ip_len, state);
+  fill_outer_lengths(outer_ip, static_cast<uint16_t>(len - ip_offset + ip_len), ip_sum);
+  if (h.sequenced()) {
+    // RFC 2661 5.4: Ns counts data messages of the session, modulo 2^16.
+    const rte_be16_t ns = rte_cpu_to_be_16(state.next_ns++);
+    std::memcpy(outer_ip + kDirectNsFromIp, &ns, 2);
+  }
+  count_encap(m, ip_offset, ip_len, state);
   return true;
 }
 

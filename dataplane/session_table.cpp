@@ -235,15 +235,18 @@ void SessionTable::direct_refresh(uint16_t low) {
   if (s != nullptr && s->compact()) {
     h.session_id = s->local_session_id;
     std::memcpy(&h.addr_high, &s->subscriber_addr, 2);
-    h.mtu = s->mtu;
-    h.mss_max = s->mss_max;
     h.owner_worker = static_cast<uint8_t>(s->owner_worker);
-    h.template_len = s->template_len;
+    h.shape = static_cast<uint8_t>(s->template_len | (s->ns_offset != 0 ? DirectHead::kShapeSequenced : 0) |
+                                   (s->ip_offset != RTE_ETHER_HDR_LEN ? DirectHead::kShapeTagged : 0));
     auto* bytes = reinterpret_cast<uint8_t*>(w);
     std::memcpy(bytes + RTE_CACHE_LINE_SIZE - s->template_len, s->header(), s->template_len);
-    // Folded, not inverted: the checksum's complement.
+    // In the fields encap fills per packet (DirectHead). The sum folded,
+    // not inverted: the checksum's complement.
+    uint8_t* ip = bytes + direct_line_ip_at(h);
     const auto sum16 = static_cast<uint16_t>(~ipv4_checksum_from_sum(s->ip_sum_without_length));
-    std::memcpy(bytes + direct_line_ip_sum_at(s->template_len), &sum16, 2);
+    std::memcpy(ip + kDirectMtuFromIp, &s->mtu, 2);
+    std::memcpy(ip + kDirectSumFromIp, &sum16, 2);
+    std::memcpy(ip + kDirectMssFromIp, &s->mss_max, 2);
   } else {
     w[kDirectLineEntry] = entry;
   }

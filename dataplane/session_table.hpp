@@ -75,9 +75,15 @@ struct alignas(RTE_CACHE_LINE_SIZE) SessionState {
 };
 
 // The longest template that leaves room in a cache line for what else
-// encap reads (DirectHead): untagged and unsequenced (Ethernet, IPv4, UDP,
-// 6 octets of L2TP, 4 of PPP).
-inline constexpr size_t kCompactTemplate = 52;
+// encap reads (DirectHead): tagged or sequenced, not both (Ethernet
+// [+802.1Q], IPv4, UDP, 6 octets of L2TP [+ Ns and Nr], 4 of PPP).
+inline constexpr size_t kCompactTemplate = 56;
+// Where a DirectLine's template carries what encap reads besides the head
+// (see DirectHead), from the start of its outer IPv4 header.
+inline constexpr size_t kDirectMtuFromIp = 2;    // the IPv4 total length
+inline constexpr size_t kDirectSumFromIp = 10;   // the IPv4 checksum
+inline constexpr size_t kDirectMssFromIp = 24;   // the UDP length
+inline constexpr size_t kDirectNsFromIp = 34;    // Ns: IPv4, UDP, L2TP flags, tunnel and session IDs
 
 struct alignas(RTE_CACHE_LINE_SIZE) Session {
   // Upstream check (the first cache line: what every data message reads).
@@ -115,12 +121,13 @@ struct alignas(RTE_CACHE_LINE_SIZE) Session {
   alignas(RTE_CACHE_LINE_SIZE) uint8_t header_template[kMaxTemplateSize]{};
 
   bool in_fast_path() const { return subscriber_addr != 0; }
-  // Untagged, unsequenced, of an owner below 256, with a template of at
-  // most kCompactTemplate octets: its subscriber's DirectLine can hold all
-  // encap needs.
+  // Of an owner below 256, with a template of at most kCompactTemplate
+  // octets laid out as build_session() lays them (IPv4 after an untagged or
+  // a tagged Ethernet header; Ns, if any, right after the session ID): its
+  // subscriber's DirectLine can hold all encap needs.
   bool compact() const {
-    return template_len <= kCompactTemplate && ip_offset == RTE_ETHER_HDR_LEN && ns_offset == 0 &&
-           owner_worker <= UINT8_MAX;
+    return template_len <= kCompactTemplate && (ip_offset == RTE_ETHER_HDR_LEN || ip_offset == RTE_ETHER_HDR_LEN + 4) &&
+           (ns_offset == 0 || ns_offset == ip_offset + kDirectNsFromIp) && owner_worker <= UINT8_MAX;
   }
   const uint8_t* header() const { return header_template + kMaxTemplateSize - template_len; }
 };
@@ -133,7 +140,13 @@ static_assert(offsetof(Session, mss_max) + sizeof(uint16_t) <= RTE_CACHE_LINE_SI
 // one subscriber with those bits and a compact Session, the line holds
 // all encap needs (head and template), so a packet costs the line and its
 // state, not a pointer's line and then the Session's. Otherwise the line
-// holds what the direct entry does (template_len 0).
+// holds what the direct entry does (shape 0).
+//
+// The head is 8 octets so that a 56-octet template fits behind it (a
+// sequenced or a tagged session's). What else encap reads travels in the
+// template's fields that it fills per packet anyway, host order: the MTU
+// in the outer IPv4 total length, the MSS limit in the UDP length, and
+// the folded IPv4 header sum without the length in the IPv4 checksum.
 //
 // The control thread rewrites a line in place under a sequence count
 // (odd while it writes); the worker copies it and takes the copy only if
@@ -145,37 +158,39 @@ struct DirectHead {
   uint16_t seq;
   uint16_t session_id;   // local session ID: the state's index
   uint16_t addr_high;    // the address's first two octets, network order (the low two index the line)
-  uint16_t mtu;
-  uint16_t mss_max;
   uint8_t owner_worker;
-  uint8_t template_len;  // 0: no template in this line; the direct entry at kDirectLineEntry
+  uint8_t shape;         // template length | kShapeTagged | kShapeSequenced; 0: no template, the direct entry
+
+  constexpr uint8_t template_len() const { return shape & kShapeLength; }
+  constexpr uint8_t ip_offset() const { return (shape & kShapeTagged) != 0 ? RTE_ETHER_HDR_LEN + 4 : RTE_ETHER_HDR_LEN; }
+  constexpr bool sequenced() const { return (shape & kShapeSequenced) != 0; }
+
+  static constexpr uint8_t kShapeLength = 0x3F, kShapeSequenced = 0x40, kShapeTagged = 0x80;
 };
-static_assert(sizeof(DirectHead) == 12);
+static_assert(sizeof(DirectHead) == 8);
 struct alignas(RTE_CACHE_LINE_SIZE) DirectLine {
   uint64_t w[RTE_CACHE_LINE_SIZE / 8];
 };
 // Where a line without a template holds the direct entry (a word of w).
 inline constexpr size_t kDirectLineEntry = 2;
-// The template is right-aligned in the line, behind the head; its IPv4
-// checksum field holds the folded header sum without the total length
-// (Session::ip_sum_without_length), host order.
-inline constexpr size_t direct_line_ip_sum_at(size_t template_len) {
-  return RTE_CACHE_LINE_SIZE - template_len + RTE_ETHER_HDR_LEN + 10;
+// Where a line keeps what its template carries for encap: offsets from
+// the line's start, from its head.
+inline constexpr size_t direct_line_ip_at(const DirectHead& h) {
+  return RTE_CACHE_LINE_SIZE - h.template_len() + h.ip_offset();
 }
 static_assert(kCompactTemplate == RTE_CACHE_LINE_SIZE - sizeof(DirectHead));
+static_assert(kCompactTemplate <= DirectHead::kShapeLength);
 static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN, "DirectHead::seq is the low 16 bits of the line's first word");
 
-// The head of a line from its first two words (DirectHead's layout,
+// The head of a line from its first word (DirectHead's layout,
 // little-endian).
-[[gnu::always_inline]] inline DirectHead direct_head(uint64_t w0, uint64_t w1) {
+[[gnu::always_inline]] inline DirectHead direct_head(uint64_t w0) {
   DirectHead h;
   h.seq = static_cast<uint16_t>(w0);
   h.session_id = static_cast<uint16_t>(w0 >> 16);
   h.addr_high = static_cast<uint16_t>(w0 >> 32);
-  h.mtu = static_cast<uint16_t>(w0 >> 48);
-  h.mss_max = static_cast<uint16_t>(w1);
-  h.owner_worker = static_cast<uint8_t>(w1 >> 16);
-  h.template_len = static_cast<uint8_t>(w1 >> 24);
+  h.owner_worker = static_cast<uint8_t>(w0 >> 48);
+  h.shape = static_cast<uint8_t>(w0 >> 56);
   return h;
 }
 

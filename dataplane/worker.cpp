@@ -355,10 +355,9 @@ void Worker::finish_downstream(DownstreamBurst& b, bool handed) {
     if (line[i] == nullptr) return;
     // A look, not a read: encap reads the line again, consistently.
     const DirectLine& l = *line[i];
-    const DirectHead h =
-        direct_head(__atomic_load_n(&l.w[0], __ATOMIC_RELAXED), __atomic_load_n(&l.w[1], __ATOMIC_RELAXED));
+    const DirectHead h = direct_head(__atomic_load_n(&l.w[0], __ATOMIC_RELAXED));
     uint16_t id = h.session_id;
-    if (h.template_len == 0) {  // no template: the entry
+    if (h.shape == 0) {  // no template: the entry
       const Session* s =
           SessionTable::direct_session(__atomic_load_n(&l.w[kDirectLineEntry], __ATOMIC_RELAXED), id);
       if (s == nullptr) return;
@@ -378,17 +377,17 @@ void Worker::finish_downstream(DownstreamBurst& b, bool handed) {
     const DirectLine* l = line[i];
     if (l != nullptr) [[likely]] {
       const uint64_t w0 = __atomic_load_n(&l->w[0], __ATOMIC_ACQUIRE);
-      const DirectHead h = direct_head(w0, __atomic_load_n(&l->w[1], __ATOMIC_RELAXED));
+      const DirectHead h = direct_head(w0);
       // The session holds the address (the line's index is its low 16
-      // bits, the head has the rest), is ours, and takes the packet within
-      // its MTU; downstream_shape() checked the frame.
+      // bits, the head has the rest) and is ours; downstream_shape()
+      // checked the frame, encap_from_line() checks the MTU.
       uint16_t high;
       std::memcpy(&high, &dst[i], 2);
       uint64_t entry = 0;
       if (h.seq % 2 != 0) {
         // being rewritten: the general path
-      } else if (h.template_len != 0) {
-        if (h.addr_high == high && h.owner_worker == config_.id && ip_len[i] <= h.mtu &&
+      } else if (h.shape != 0) {
+        if (h.addr_high == high && h.owner_worker == config_.id &&
             encap_from_line(m, ip_len[i], *l, w0, h, table.state(h.session_id), counters_.mss_clamped))
             [[likely]] {
           ++counters_.encap;

@@ -36,24 +36,37 @@ TEST_F(SessionTableTest, TemplateIsTheExactOuterHeaderWithVlanAndSequencing) {
 struct Line {
   uint64_t w[RTE_CACHE_LINE_SIZE / 8];
   DirectHead h;
+  const uint8_t* bytes() const { return reinterpret_cast<const uint8_t*>(w); }
+  // A field the template carries for encap (kDirect*FromIp), host order.
+  uint16_t carried(size_t from_ip) const {
+    uint16_t v;
+    std::memcpy(&v, bytes() + direct_line_ip_at(h) + from_ip, 2);
+    return v;
+  }
 };
 Line line_of(const SessionTable& t, uint32_t addr) {
   Line l{};
   EXPECT_TRUE(read_direct_line(t.direct_line(rte_cpu_to_be_32(addr)), l.w));
-  std::memcpy(&l.h, l.w, sizeof l.h);
+  l.h = direct_head(l.w[0]);
   return l;
 }
 
-// Only an untagged, unsequenced session of an owner below 256 leaves room
-// in a cache line for its template and what else encap reads.
-TEST_F(SessionTableTest, UntaggedUnsequencedSessionsAreCompact) {
+// A session of an owner below 256 whose template is tagged or sequenced
+// but not both leaves room in a cache line for its template and what else
+// encap reads.
+TEST_F(SessionTableTest, SessionsAreCompactUnlessTaggedAndSequenced) {
   Session s;
   ASSERT_TRUE(build_session(entry(), s));
   EXPECT_TRUE(s.compact());
-  EXPECT_EQ(s.template_len, kCompactTemplate);
+  EXPECT_EQ(s.template_len, 52);
   ASSERT_TRUE(build_session(entry(0x123, false), s));
-  EXPECT_FALSE(s.compact());
+  EXPECT_TRUE(s.compact());
+  EXPECT_EQ(s.template_len, kCompactTemplate);
   ASSERT_TRUE(build_session(entry(0, true), s));
+  EXPECT_TRUE(s.compact());
+  EXPECT_EQ(s.template_len, kCompactTemplate);
+  EXPECT_EQ(s.ns_offset, s.ip_offset + kDirectNsFromIp);
+  ASSERT_TRUE(build_session(entry(0x123, true), s));
   EXPECT_FALSE(s.compact());
   auto far = entry();
   far.owner_worker = 256;
@@ -62,73 +75,100 @@ TEST_F(SessionTableTest, UntaggedUnsequencedSessionsAreCompact) {
 }
 
 // A compact session's line holds what its Session says encap needs: the
-// head, the template, and in the template's checksum field the header sum
-// that gives the checksum the Session's gives, for every length. Any other
-// line holds the direct entry: a sequenced session's, or "ask the hash"
-// once two subscribers share the low 16 bits, or nothing once withdrawn.
-// Each rewrite leaves the count even and higher.
+// head, and the template with, in the fields encap fills per packet, the
+// MTU, the MSS limit and the header sum that gives the checksum the
+// Session's gives, for every length. Any other line holds the direct
+// entry: a tagged and sequenced session's, or "ask the hash" once two
+// subscribers share the low 16 bits, or nothing once withdrawn. Each
+// rewrite leaves the count even and higher.
 TEST_F(SessionTableTest, DirectLinesHoldCompactSessionsOrTheEntry) {
   SessionLimits limits;
   limits.mss_clamp = 1400;
   table_->set_limits(limits);
-  auto sequenced = entry(0, true);
-  sequenced.local_session_id = 0x0202;
-  sequenced.subscriber_addr = kSubscriber + 1;
-  ASSERT_TRUE(table_->publish(entry()));
-  ASSERT_TRUE(table_->publish(sequenced));
-  const Session& s = *table_->by_session_id(0xb7e1);
+  struct Kind {
+    uint16_t vlan;
+    bool sequenced;
+    uint16_t id;
+    uint8_t shape_flags;
+  };
+  const Kind kinds[] = {{0, false, 0xb7e1, 0},
+                        {0, true, 0x0202, DirectHead::kShapeSequenced},
+                        {0x123, false, 0x0303, DirectHead::kShapeTagged}};
+  for (size_t k = 0; k < std::size(kinds); ++k) {
+    auto e = entry(kinds[k].vlan, kinds[k].sequenced);
+    e.local_session_id = kinds[k].id;
+    e.subscriber_addr = kSubscriber + static_cast<uint32_t>(k);
+    e.owner_worker = static_cast<uint16_t>(200 + k);
+    ASSERT_TRUE(table_->publish(e));
+  }
+  for (size_t k = 0; k < std::size(kinds); ++k) {
+    SCOPED_TRACE(k);
+    const Session& s = *table_->by_session_id(kinds[k].id);
+    const Line l = line_of(*table_, kSubscriber + static_cast<uint32_t>(k));
+    EXPECT_EQ(l.h.session_id, kinds[k].id);
+    EXPECT_EQ(l.h.addr_high, rte_cpu_to_be_16(kSubscriber >> 16));
+    EXPECT_EQ(l.h.owner_worker, 200 + k);
+    EXPECT_EQ(l.h.shape, s.template_len | kinds[k].shape_flags);
+    ASSERT_EQ(l.h.template_len(), s.template_len);
+    EXPECT_EQ(l.h.ip_offset(), s.ip_offset);
+    EXPECT_EQ(l.h.sequenced(), kinds[k].sequenced);
+    EXPECT_EQ(l.carried(kDirectMtuFromIp), s.mtu);
+    EXPECT_EQ(l.carried(kDirectMssFromIp), 1400);
+    EXPECT_LT(s.mtu, 1500);  // the template's length came off it
+    const uint16_t sum = l.carried(kDirectSumFromIp);
+    if (k == 0) {
+      for (uint32_t total = 0; total <= 0xFFFF; ++total)
+        ASSERT_EQ(ipv4_checksum_from_sum(sum + total), ipv4_checksum_from_sum(s.ip_sum_without_length + total))
+            << total;
+    } else {
+      EXPECT_EQ(ipv4_checksum_from_sum(sum + 100u), ipv4_checksum_from_sum(s.ip_sum_without_length + 100u));
+    }
+    // The rest is the template: those fields are 0 there.
+    const size_t at = RTE_CACHE_LINE_SIZE - s.template_len;
+    Bytes template_bytes(l.bytes() + at, l.bytes() + RTE_CACHE_LINE_SIZE);
+    for (size_t from_ip : {kDirectMtuFromIp, kDirectSumFromIp, kDirectMssFromIp})
+      template_bytes[s.ip_offset + from_ip] = template_bytes[s.ip_offset + from_ip + 1] = 0;
+    EXPECT_EQ(template_bytes, Bytes(s.header(), s.header() + s.template_len));
+    EXPECT_EQ(l.h.seq % 2, 0);
+  }
 
-  Line l = line_of(*table_, kSubscriber);
-  EXPECT_EQ(l.h.session_id, 0xb7e1);
-  EXPECT_EQ(l.h.addr_high, rte_cpu_to_be_16(kSubscriber >> 16));
-  EXPECT_EQ(l.h.mtu, s.mtu);
-  EXPECT_EQ(l.h.mss_max, 1400);
-  EXPECT_EQ(l.h.owner_worker, s.owner_worker);
-  ASSERT_EQ(l.h.template_len, s.template_len);
-  const auto* bytes = reinterpret_cast<const uint8_t*>(l.w);
-  const size_t at = RTE_CACHE_LINE_SIZE - s.template_len;
-  const size_t sum_at = direct_line_ip_sum_at(s.template_len);
-  Bytes template_bytes(bytes + at, bytes + RTE_CACHE_LINE_SIZE);
-  uint16_t sum;
-  std::memcpy(&sum, bytes + sum_at, 2);
-  template_bytes[sum_at - at] = template_bytes[sum_at - at + 1] = 0;  // the template's checksum field is 0
-  EXPECT_EQ(template_bytes, Bytes(s.header(), s.header() + s.template_len));
-  for (uint32_t total = 0; total <= 0xFFFF; ++total)
-    ASSERT_EQ(ipv4_checksum_from_sum(sum + total), ipv4_checksum_from_sum(s.ip_sum_without_length + total)) << total;
-  const uint16_t seq = l.h.seq;
-  EXPECT_EQ(seq % 2, 0);
-
-  Line q = line_of(*table_, kSubscriber + 1);
-  EXPECT_EQ(q.h.template_len, 0);
+  auto both = entry(0x123, true);
+  both.local_session_id = 0x0404;
+  both.subscriber_addr = kSubscriber + 4;
+  ASSERT_TRUE(table_->publish(both));
+  Line q = line_of(*table_, kSubscriber + 4);
+  EXPECT_EQ(q.h.shape, 0);
   uint16_t id = 0;
-  EXPECT_EQ(SessionTable::direct_session(q.w[kDirectLineEntry], id), table_->by_session_id(0x0202));
-  EXPECT_EQ(id, 0x0202);
+  EXPECT_EQ(SessionTable::direct_session(q.w[kDirectLineEntry], id), table_->by_session_id(0x0404));
+  EXPECT_EQ(id, 0x0404);
 
+  const uint16_t seq = line_of(*table_, kSubscriber).h.seq;
+  const uint8_t shape = line_of(*table_, kSubscriber).h.shape;
   auto shared = entry();
-  shared.local_session_id = 0x0303;
+  shared.local_session_id = 0x0505;
   shared.subscriber_addr = kSubscriber + 0x10000;
   ASSERT_TRUE(table_->publish(shared));
-  l = line_of(*table_, kSubscriber);
-  EXPECT_EQ(l.h.template_len, 0);
+  Line l = line_of(*table_, kSubscriber);
+  EXPECT_EQ(l.h.shape, 0);
   EXPECT_EQ(SessionTable::direct_session(l.w[kDirectLineEntry], id), nullptr);
   EXPECT_EQ(l.h.seq, static_cast<uint16_t>(seq + 2));
   EXPECT_EQ(table_->lookup_subscriber(rte_cpu_to_be_32(kSubscriber)), table_->by_session_id(0xb7e1));
-  EXPECT_EQ(table_->lookup_subscriber(rte_cpu_to_be_32(kSubscriber + 0x10000)), table_->by_session_id(0x0303));
+  EXPECT_EQ(table_->lookup_subscriber(rte_cpu_to_be_32(kSubscriber + 0x10000)), table_->by_session_id(0x0505));
 
   // Back to one: compact again; then none.
-  ASSERT_TRUE(table_->withdraw(0x0303));
+  ASSERT_TRUE(table_->withdraw(0x0505));
   EXPECT_EQ(line_of(*table_, kSubscriber).h.session_id, 0xb7e1);
-  EXPECT_EQ(line_of(*table_, kSubscriber).h.template_len, s.template_len);
+  EXPECT_EQ(line_of(*table_, kSubscriber).h.shape, shape);
   ASSERT_TRUE(table_->withdraw(0xb7e1));
   l = line_of(*table_, kSubscriber);
-  EXPECT_EQ(l.h.template_len, 0);
+  EXPECT_EQ(l.h.shape, 0);
   EXPECT_EQ(l.w[kDirectLineEntry], 0u);
 }
 
 // The control thread rewrites a line while a worker reads it: every read
 // the worker takes is one whole version, never half of each. Two versions
-// of one session alternate, differing in the head (the MTU, from the
-// peer's MRU) and in the template (the peer's session ID).
+// of one session alternate, differing in two words of the template: the
+// MTU it carries (from the peer's MRU) and the peer's session ID.
 TEST_F(SessionTableTest, ALineReadWhileItIsRewrittenIsWholeOrRefused) {
   auto a = entry();
   a.peer_session_id = 0x1111;
@@ -160,11 +200,12 @@ TEST_F(SessionTableTest, ALineReadWhileItIsRewrittenIsWholeOrRefused) {
         continue;
       }
       ++taken;
-      DirectHead h;
-      std::memcpy(&h, w, sizeof h);
-      const auto* bytes = reinterpret_cast<const uint8_t*>(w);
-      const uint16_t sid = static_cast<uint16_t>(bytes[sid_at] << 8 | bytes[sid_at + 1]);
-      if (!((sid == 0x1111 && h.mtu == sa.mtu) || (sid == 0x2222 && h.mtu == sb.mtu))) ++torn;
+      Line got;
+      std::memcpy(got.w, w, sizeof w);
+      got.h = direct_head(w[0]);
+      const uint16_t sid = static_cast<uint16_t>(got.bytes()[sid_at] << 8 | got.bytes()[sid_at + 1]);
+      const uint16_t mtu = got.carried(kDirectMtuFromIp);
+      if (!((sid == 0x1111 && mtu == sa.mtu) || (sid == 0x2222 && mtu == sb.mtu))) ++torn;
     }
   });
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);

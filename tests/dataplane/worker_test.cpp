@@ -229,10 +229,11 @@ TEST_F(WorkerTest, AFullDownstreamBurstWaitsOnePollAndLeavesInOrder) {
 // it (downstream_shape) and one at its session, and sends every other frame
 // through classify_downstream() and encap_ipv4(). What the access port
 // sends, in order, the drop counts and each session's Ns and counters must
-// be what those two alone give. Sessions: plain (compact: its template's
-// line is all the shortcut reads), sequenced, VLAN, another worker's, and
-// two whose addresses share their low 16 bits (the direct entry then
-// leaves them to the hash). Frames: each
+// be what those two alone give. Sessions: plain, sequenced and VLAN (all
+// compact: their line is all the shortcut reads), VLAN and sequenced (not
+// compact: the shortcut goes on to the Session), another worker's, and two
+// whose addresses share their low 16 bits (the direct entry then leaves
+// them to the hash). Frames: each
 // subscriber's, a TCP SYN to clamp, then thousands with header octets
 // changed at random, cut short or padded, some in mbufs whose headroom is
 // too small for the fixed template copy.
@@ -246,9 +247,10 @@ TEST_F(WorkerTest, DownstreamShortcutSendsWhatTheGeneralPathWould) {
                               {0x0303, kSubscriber + 2},
                               {0x0404, kSubscriber + 3},
                               {0x0505, kSubscriber + 4},
-                              {0x0606, kSubscriber + 4 + 0x10000}};
+                              {0x0606, kSubscriber + 4 + 0x10000},
+                              {0x0707, kSubscriber + 5}};
   for (size_t i = 1; i < subs.size(); ++i) {
-    control::FastPathEntry e = entry(i == 2 ? 3000 : 0, i == 1);
+    control::FastPathEntry e = entry(i == 2 || i == 6 ? 3000 : 0, i == 1 || i == 6);
     e.local_session_id = subs[i].id;
     e.peer_session_id = static_cast<uint16_t>(0x3000 + i);
     e.subscriber_addr = subs[i].addr;
@@ -372,8 +374,10 @@ TEST_F(WorkerTest, DownstreamShortcutSendsWhatTheGeneralPathWould) {
   // and drops.
   EXPECT_GT(shortcut_candidates, 1000u);
   EXPECT_TRUE(table_->by_session_id(0xb7e1)->compact());
-  EXPECT_FALSE(table_->by_session_id(0x0202)->compact());
-  EXPECT_FALSE(table_->by_session_id(0x0303)->compact());
+  EXPECT_TRUE(table_->by_session_id(0x0202)->compact());
+  EXPECT_TRUE(table_->by_session_id(0x0303)->compact());
+  EXPECT_FALSE(table_->by_session_id(0x0707)->compact());
+  EXPECT_GT(ref_state[0x0707].next_ns, 100u);
   EXPECT_GT(ref_state[0xb7e1].tx_packets, 100u);
   EXPECT_GT(ref_state[0x0303].tx_packets, 100u);
   uint64_t shared_line[RTE_CACHE_LINE_SIZE / 8];
@@ -397,8 +401,8 @@ TEST_F(WorkerTest, EncapFromALineThatChangedLeavesTheFrameAsItWas) {
   ASSERT_NE(m, nullptr);
   const DirectLine& l = table_->direct_line(rte_cpu_to_be_32(kSubscriber));
   const uint64_t w0 = __atomic_load_n(&l.w[0], __ATOMIC_ACQUIRE);
-  const DirectHead h = direct_head(w0, __atomic_load_n(&l.w[1], __ATOMIC_RELAXED));
-  ASSERT_NE(h.template_len, 0) << "the plain session is compact";
+  const DirectHead h = direct_head(w0);
+  ASSERT_NE(h.shape, 0) << "the plain session is compact";
   SessionState state;
   uint64_t clamped = 0;
   const uint64_t stale = w0 - 2;  // what the line began with one rewrite ago
@@ -407,7 +411,18 @@ TEST_F(WorkerTest, EncapFromALineThatChangedLeavesTheFrameAsItWas) {
   EXPECT_EQ(state.tx_packets, 0u);
   EXPECT_TRUE(encap_from_line(m, static_cast<uint16_t>(frame.size() - 14), l, w0, h, state, clamped));
   EXPECT_EQ(state.tx_packets, 1u);
-  EXPECT_EQ(rte_pktmbuf_pkt_len(m), h.template_len + frame.size() - 14);
+  EXPECT_EQ(rte_pktmbuf_pkt_len(m), h.template_len() + frame.size() - 14);
+  rte_pktmbuf_free(m);
+
+  // Above the MTU the line carries: left as it was too (the general path
+  // answers it).
+  const uint16_t mtu = table_->by_session_id(0xb7e1)->mtu;
+  const Bytes big = to_host(inner_ipv4(kInternetHost, kSubscriber, 64, static_cast<uint16_t>(mtu - 28 + 1)));
+  m = to_mbuf(big);
+  ASSERT_NE(m, nullptr);
+  EXPECT_FALSE(encap_from_line(m, static_cast<uint16_t>(big.size() - 14), l, w0, h, state, clamped));
+  EXPECT_EQ(from_mbuf(m), big);
+  EXPECT_EQ(state.tx_packets, 1u);
   rte_pktmbuf_free(m);
 }
 
