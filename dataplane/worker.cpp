@@ -25,8 +25,6 @@ namespace {
 
 // How many packets ahead of the one being classified to prefetch (l3fwd).
 constexpr uint16_t kPrefetchOffset = 3;
-// How many packets ahead of the one encapsulated to fetch its Session.
-constexpr uint16_t kTableAhead = 8;
 
 // The IPv4 destination of an Ethernet [+802.1Q] frame (network order), or
 // 0; only for frames classify already found to be well-formed IPv4.
@@ -125,6 +123,7 @@ Worker::Worker(const WorkerConfig& config)
 Worker::~Worker() {
   // Anything still buffered or held is freed, not sent: the ports may be
   // stopped.
+  for (UpstreamBurst& b : up_) rte_pktmbuf_free_bulk(b.pkts, b.n);
   for (DownstreamBurst& b : down_) rte_pktmbuf_free_bulk(b.pkts, b.n);
   rte_pktmbuf_free_bulk(tx_access_->pkts, tx_access_->length);
   rte_pktmbuf_free_bulk(tx_core_->pkts, tx_core_->length);
@@ -187,38 +186,69 @@ void Worker::to_control(rte_mbuf** pkts, uint16_t n) {
 }
 
 uint32_t Worker::poll_access() {
-  rte_mbuf* pkts[kBurst];
-  const uint16_t n = rte_eth_rx_burst(config_.access_port, config_.rx_queue, pkts, kBurst);
-  if (n == 0) return 0;
-  counters_.rx_access += n;
-  upstream(pkts, n, false);
+  UpstreamBurst& fill = up_[up_fill_];
+  UpstreamBurst& held = up_[up_fill_ ^ 1];
+  const uint16_t n = rte_eth_rx_burst(config_.access_port, config_.rx_queue, fill.pkts, kBurst);
+  fill.n = n;
+  if (n != 0) {
+    counters_.rx_access += n;
+    shape_upstream(fill);
+  }
+  // The held burst first: the core port sends in the order they came in.
+  if (held.n != 0) finish_upstream(held, false, true);
+  // The new burst's slots have arrived meanwhile: fetch its sessions.
+  if (n != 0) fetch_upstream(fill);
+  if (n == kBurst)
+    up_fill_ ^= 1;  // held until the next poll
+  else if (n != 0)
+    finish_upstream(fill, false, true);
   return n;
 }
 
 void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit) {
-  Aside aside;
+  UpstreamBurst b;
+  std::copy_n(pkts, n, b.pkts);
+  b.n = n;
+  shape_upstream(b);
+  fetch_upstream(b);
+  finish_upstream(b, handed, admit);
+}
 
-  // Three passes over the burst so that the table's cache misses overlap
-  // instead of queueing one behind the other (slot -> Session -> state):
-  // headers and slots, then sessions and their state, then classify and
-  // decapsulate.
-  // The first pass also reads the common data message whole
-  // (UpstreamShape), so that the third has only its session to check.
+// Three passes over the burst so that the table's cache misses overlap
+// instead of queueing one behind the other (slot -> Session -> state):
+// headers, slots and states (here), then sessions (fetch_upstream()),
+// then classify and decapsulate (finish_upstream()). Under load each
+// begins a poll's work after the one before (UpstreamBurst).
+// The first pass also reads the common data message whole
+// (UpstreamShape), so that the third has only its session to check.
+void Worker::shape_upstream(UpstreamBurst& b) const {
   const SessionTable& table = *config_.table;
-  uint16_t ids[kBurst];
-  UpstreamShape shapes[kBurst];
-  bool shaped[kBurst];
-  for (uint16_t i = 0; i < n && i < kPrefetchOffset; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+  const uint16_t n = b.n;
+  for (uint16_t i = 0; i < n && i < kPrefetchOffset; ++i) rte_prefetch0(rte_pktmbuf_mtod(b.pkts[i], void*));
   for (uint16_t i = 0; i < n; ++i) {
-    if (i + kPrefetchOffset < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchOffset], void*));
-    shaped[i] = upstream_shape(pkts[i], shapes[i]);
-    ids[i] = shaped[i] ? shapes[i].session_id : upstream_session_hint(pkts[i]);
-    rte_prefetch0(table.slot_address(ids[i]));
+    if (i + kPrefetchOffset < n) rte_prefetch0(rte_pktmbuf_mtod(b.pkts[i + kPrefetchOffset], void*));
+    b.shaped[i] = upstream_shape(b.pkts[i], b.shapes[i]);
+    b.ids[i] = b.shaped[i] ? b.shapes[i].session_id : upstream_session_hint(b.pkts[i]);
+    rte_prefetch0(table.slot_address(b.ids[i]));
     // The state is indexed by the same ID: no need to wait for the slot.
-    rte_prefetch0(&table.state(ids[i]));
+    rte_prefetch0(&table.state(b.ids[i]));
   }
-  for (uint16_t i = 0; i < n; ++i)
-    if (const Session* s = table.by_session_id(ids[i])) rte_prefetch0(s);
+}
+
+void Worker::fetch_upstream(const UpstreamBurst& b) const {
+  const SessionTable& table = *config_.table;
+  for (uint16_t i = 0; i < b.n; ++i)
+    if (const Session* s = table.by_session_id(b.ids[i])) rte_prefetch0(s);
+}
+
+void Worker::finish_upstream(UpstreamBurst& b, bool handed, bool admit) {
+  const SessionTable& table = *config_.table;
+  const uint16_t n = b.n;
+  rte_mbuf** const pkts = b.pkts;
+  const UpstreamShape* shapes = b.shapes;
+  const bool* shaped = b.shaped;
+  b.n = 0;
+  Aside aside;
   uint64_t now = 0;
   for (uint16_t i = 0; i < n; ++i) {
     Drop why = Drop::kCount;
@@ -301,6 +331,8 @@ uint32_t Worker::poll_core() {
   }
   // The held burst first: the port sends in the order it took them in.
   if (held.n != 0) finish_downstream(held, false);
+  // The new burst's lines have arrived meanwhile: fetch what encap needs.
+  if (n != 0) fetch_downstream(fill);
   if (n == kBurst)
     down_fill_ ^= 1;  // held until the next poll
   else if (n != 0)
@@ -308,9 +340,11 @@ uint32_t Worker::poll_core() {
   return n;
 }
 
-void Worker::finish_held_downstream() {
-  DownstreamBurst& held = down_[down_fill_ ^ 1];
-  if (held.n != 0) finish_downstream(held, false);
+void Worker::finish_held() {
+  UpstreamBurst& up = up_[up_fill_ ^ 1];
+  if (up.n != 0) finish_upstream(up, false, true);
+  DownstreamBurst& down = down_[down_fill_ ^ 1];
+  if (down.n != 0) finish_downstream(down, false);
 }
 
 void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
@@ -318,6 +352,7 @@ void Worker::downstream(rte_mbuf** pkts, uint16_t n, bool handed) {
   std::copy_n(pkts, n, b.pkts);
   b.n = n;
   shape_downstream(b);
+  fetch_downstream(b);
   finish_downstream(b, handed);
 }
 
@@ -338,11 +373,35 @@ void Worker::shape_downstream(DownstreamBurst& b) const {
   }
 }
 
-// The second pass reads the line a few packets ahead and starts the fetch
-// of what encap will need: the session's state and the headroom, and for a
-// session that is not compact its two lines. It then encapsulates.
-// Whatever is not the common case goes to downstream_general() in its
-// place, so the access port sends the burst in order.
+// The second pass reads each line and starts the fetch of what encap
+// will need: the session's state and the headroom, and for a session that
+// is not compact its two lines. Under load it runs a poll's work after the
+// first (DownstreamBurst).
+void Worker::fetch_downstream(const DownstreamBurst& b) const {
+  const SessionTable& table = *config_.table;
+  for (uint16_t i = 0; i < b.n; ++i) {
+    if (b.line[i] == nullptr) continue;
+    // A look, not a read: encap reads the line again, consistently.
+    const DirectLine& l = *b.line[i];
+    const DirectHead h = direct_head(__atomic_load_n(&l.w[0], __ATOMIC_RELAXED));
+    uint16_t id = h.session_id;
+    if (h.shape == 0) {  // no template: the entry
+      const Session* s =
+          SessionTable::direct_session(__atomic_load_n(&l.w[kDirectLineEntry], __ATOMIC_RELAXED), id);
+      if (s == nullptr) continue;
+      rte_prefetch0(s);
+      rte_prefetch0(s->header_template);
+    }
+    rte_prefetch0(&table.state(id));
+    // encap writes the outer headers into the headroom, a line the NIC
+    // never touched: fetch it for writing now, not on the store.
+    __builtin_prefetch(rte_pktmbuf_mtod(b.pkts[i], uint8_t*) - RTE_CACHE_LINE_SIZE, 1, 3);
+  }
+}
+
+// The last pass encapsulates. Whatever is not the common case goes to
+// downstream_general() in its place, so the access port sends the burst in
+// order.
 void Worker::finish_downstream(DownstreamBurst& b, bool handed) {
   const SessionTable& table = *config_.table;
   const uint16_t n = b.n;
@@ -351,28 +410,8 @@ void Worker::finish_downstream(DownstreamBurst& b, bool handed) {
   const uint16_t* ip_len = b.ip_len;
   const rte_be32_t* dst = b.dst;
   b.n = 0;
-  auto fetch = [&](uint16_t i) {
-    if (line[i] == nullptr) return;
-    // A look, not a read: encap reads the line again, consistently.
-    const DirectLine& l = *line[i];
-    const DirectHead h = direct_head(__atomic_load_n(&l.w[0], __ATOMIC_RELAXED));
-    uint16_t id = h.session_id;
-    if (h.shape == 0) {  // no template: the entry
-      const Session* s =
-          SessionTable::direct_session(__atomic_load_n(&l.w[kDirectLineEntry], __ATOMIC_RELAXED), id);
-      if (s == nullptr) return;
-      rte_prefetch0(s);
-      rte_prefetch0(s->header_template);
-    }
-    rte_prefetch0(&table.state(id));
-    // encap writes the outer headers into the headroom, a line the NIC
-    // never touched: fetch it for writing now, not on the store.
-    __builtin_prefetch(rte_pktmbuf_mtod(pkts[i], uint8_t*) - RTE_CACHE_LINE_SIZE, 1, 3);
-  };
-  for (uint16_t i = 0; i < n && i < kTableAhead; ++i) fetch(i);
   Aside aside;
   for (uint16_t i = 0; i < n; ++i) {
-    if (i + kTableAhead < n) fetch(static_cast<uint16_t>(i + kTableAhead));
     rte_mbuf* m = pkts[i];
     const DirectLine* l = line[i];
     if (l != nullptr) [[likely]] {
@@ -538,7 +577,7 @@ uint32_t Worker::poll_control() {
 }
 
 void Worker::flush() {
-  finish_held_downstream();
+  finish_held();
   drain_tx();
 }
 

@@ -117,8 +117,8 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   // handoff rings and the control ring, process, drain TX when the deadline has passed, then
   // a quiescent state. Returns the number of packets taken in.
   uint32_t poll();
-  // Processes the burst poll() holds, if any (see DownstreamBurst), and
-  // sends what the TX buffers hold now.
+  // Processes the bursts poll() holds, if any (see UpstreamBurst and
+  // DownstreamBurst), and sends what the TX buffers hold now.
   void flush();
   // attach(), poll() until stop is set (with idle back-off when
   // configured), flush(), detach(). An lcore entry point.
@@ -140,13 +140,28 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   // sequenced data goes through the reorder buffer first (false for what
   // the buffer releases, which is also never handed on).
   void upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit = true);
+  // A burst from the access port between upstream_shape() and decap, held
+  // by poll_access() under load as DownstreamBurst is by poll_core(): its
+  // sessions' slots and states, then the sessions, each have a turn of the
+  // loop to arrive.
+  struct UpstreamBurst {
+    rte_mbuf* pkts[kBurst];
+    UpstreamShape shapes[kBurst];
+    uint16_t ids[kBurst];  // the session ID to fetch for
+    bool shaped[kBurst];
+    uint16_t n = 0;
+  };
+  void shape_upstream(UpstreamBurst& b) const;
+  void fetch_upstream(const UpstreamBurst& b) const;
+  void finish_upstream(UpstreamBurst& b, bool handed, bool admit);
   void downstream(rte_mbuf** pkts, uint16_t n, bool handed);
   // A burst from the core port between downstream_shape() and encap. Under
   // load (the RX burst came back full, so the next one is already waiting)
   // poll_core() holds it until the next poll: its subscribers' DirectLines
-  // then have a whole turn of the loop to arrive, not a pass over the
-  // burst. A burst that is not full is processed at once, so a quiet port
-  // waits for nothing; flush() processes a held one.
+  // then have a turn of the loop to arrive, not a pass over the burst, and
+  // what encap reads next (fetch_downstream) another. A burst that is not
+  // full is processed at once, so a quiet port waits for nothing; flush()
+  // processes a held one.
   struct DownstreamBurst {
     rte_mbuf* pkts[kBurst];
     rte_be32_t dst[kBurst];
@@ -155,6 +170,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
     uint16_t n = 0;
   };
   void shape_downstream(DownstreamBurst& b) const;
+  void fetch_downstream(const DownstreamBurst& b) const;
   void finish_downstream(DownstreamBurst& b, bool handed);
   // What leaves a burst, either way, other than by a TX buffer, sent when
   // the burst is done (the arrays are filled only as far as the counts say).
@@ -169,7 +185,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   // Enqueues each pkts[i] to owners[i]'s handoff ring for the direction.
   void hand_over(rte_mbuf** pkts, const uint16_t* owners, uint16_t n, bool up);
   void to_control(rte_mbuf** pkts, uint16_t n);
-  void finish_held_downstream();
+  void finish_held();
   void drain_tx();
   void enqueue_to_control(rte_ring* ring, rte_mbuf** pkts, uint16_t n);
   void send(rte_eth_dev_tx_buffer* buffer, uint16_t port, rte_mbuf* m, uint64_t& sent);
@@ -182,6 +198,8 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   rte_eth_dev_tx_buffer* tx_access_ = nullptr;
   rte_eth_dev_tx_buffer* tx_core_ = nullptr;
   std::unique_ptr<Reassembly> reassembly_;  // null: reassembly off
+  UpstreamBurst up_[2];      // filled by poll_access(), alternately
+  uint16_t up_fill_ = 0;     // the one the next RX fills; the other may be held
   DownstreamBurst down_[2];  // filled by poll_core(), alternately
   uint16_t down_fill_ = 0;   // the one the next RX fills; the other may be held
   uint64_t drain_tsc_ = 0;

@@ -176,52 +176,64 @@ TEST_F(WorkerTest, AddressSharingOnlyTheLow16BitsOfASubscriberIsNoneOfHis) {
   EXPECT_EQ(table_->state(0xb7e1).tx_packets, 0u);
 }
 
-// Under load a full burst from the core port waits for the next poll (so
-// that its DirectLines arrive meanwhile): every frame still leaves, once,
-// in the order the port took them in, and a worker destroyed while it
-// holds a burst frees it.
-TEST_F(WorkerTest, AFullDownstreamBurstWaitsOnePollAndLeavesInOrder) {
-  std::vector<Bytes> frames, want;
+// Under load a full burst from either port waits for the next poll (so
+// that what its sessions need arrives meanwhile): every frame still
+// leaves, once, in the order the port took them in, and a worker destroyed
+// while it holds bursts frees them.
+TEST_F(WorkerTest, AFullBurstWaitsOnePollAndLeavesInOrder) {
+  std::vector<Bytes> down, up, want_access, want_core;
   for (uint16_t i = 0; i < 2 * kBurst + 6; ++i) {
-    const Bytes ip = inner_ipv4(kInternetHost, kSubscriber, 64, static_cast<uint16_t>(10 + i));
-    frames.push_back(to_host(ip));
-    want.push_back(forwarded(ip));
+    const Bytes down_ip = inner_ipv4(kInternetHost, kSubscriber, 64, static_cast<uint16_t>(10 + i));
+    down.push_back(to_host(down_ip));
+    want_access.push_back(forwarded(down_ip));
+    const Bytes up_ip = inner_ipv4(kSubscriber, kInternetHost, 64, static_cast<uint16_t>(10 + i));
+    up.push_back(data(0x0021, up_ip));
+    want_core.push_back(cat(ethernet(kRouterMac, kOurCoreMac, 0, 0x0800), forwarded(up_ip)));
   }
-  inject(core_.rx, frames);
+  inject(core_.rx, down);
+  inject(access_.rx, up);
   {
     Worker w(config());
     w.attach();
-    EXPECT_EQ(w.poll(), kBurst);
+    EXPECT_EQ(w.poll(), 2 * kBurst);
     EXPECT_EQ(w.counters().encap, 0u) << "a full burst is held";
-    EXPECT_EQ(w.poll(), kBurst);
+    EXPECT_EQ(w.counters().decap, 0u) << "a full burst is held";
+    EXPECT_EQ(w.poll(), 2 * kBurst);
     EXPECT_EQ(w.counters().encap, kBurst) << "the first, sent when the second came in";
-    EXPECT_EQ(w.poll(), 6u);
+    EXPECT_EQ(w.counters().decap, kBurst) << "the first, sent when the second came in";
+    EXPECT_EQ(w.poll(), 12u);
     EXPECT_EQ(w.counters().encap, 2u * kBurst + 6) << "a burst that is not full is not held";
+    EXPECT_EQ(w.counters().decap, 2u * kBurst + 6) << "a burst that is not full is not held";
     EXPECT_EQ(w.poll(), 0u);
     w.flush();
     w.detach();
   }
   std::vector<Bytes> sent = take(access_.tx);
-  ASSERT_EQ(sent.size(), want.size());
+  ASSERT_EQ(sent.size(), want_access.size());
   for (size_t i = 0; i < sent.size(); ++i) {
-    // The inner packet follows the outer headers (52 octets for this
-    // session): what the subscriber gets, in order.
-    ASSERT_GE(sent[i].size(), want[i].size());
-    EXPECT_EQ(Bytes(sent[i].end() - static_cast<std::ptrdiff_t>(want[i].size()), sent[i].end()), want[i])
+    // The inner packet follows the outer headers: what the subscriber
+    // gets, in order.
+    ASSERT_GE(sent[i].size(), want_access[i].size());
+    EXPECT_EQ(Bytes(sent[i].end() - static_cast<std::ptrdiff_t>(want_access[i].size()), sent[i].end()),
+              want_access[i])
         << "frame " << i;
   }
-  EXPECT_EQ(table_->state(0xb7e1).tx_packets, want.size());
+  EXPECT_EQ(take(core_.tx), want_core);
+  EXPECT_EQ(table_->state(0xb7e1).tx_packets, want_access.size());
+  EXPECT_EQ(table_->state(0xb7e1).rx_packets, want_core.size());
 
   // Held, then the worker goes: nothing sent, nothing lost.
   const unsigned in_use = rte_mempool_in_use_count(test_pool());
-  inject(core_.rx, std::vector<Bytes>(frames.begin(), frames.begin() + kBurst));
+  inject(core_.rx, std::vector<Bytes>(down.begin(), down.begin() + kBurst));
+  inject(access_.rx, std::vector<Bytes>(up.begin(), up.begin() + kBurst));
   {
     Worker w(config());
     w.attach();
-    EXPECT_EQ(w.poll(), kBurst);
+    EXPECT_EQ(w.poll(), 2 * kBurst);
     w.detach();
   }
   EXPECT_TRUE(take(access_.tx).empty());
+  EXPECT_TRUE(take(core_.tx).empty());
   EXPECT_EQ(rte_mempool_in_use_count(test_pool()), in_use);
 }
 
