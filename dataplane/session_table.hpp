@@ -162,11 +162,14 @@ struct DirectHead {
   uint8_t shape;         // template length | kShapeTagged | kShapeSequenced; 0: no template, the direct entry
 
   constexpr uint8_t template_len() const { return shape & kShapeLength; }
-  constexpr uint8_t ip_offset() const { return (shape & kShapeTagged) != 0 ? RTE_ETHER_HDR_LEN + 4 : RTE_ETHER_HDR_LEN; }
+  // 14, or 18 when tagged: without a branch (kShapeTagged >> 5 is 4).
+  constexpr uint8_t ip_offset() const { return static_cast<uint8_t>(RTE_ETHER_HDR_LEN + ((shape >> 5) & 4)); }
   constexpr bool sequenced() const { return (shape & kShapeSequenced) != 0; }
 
   static constexpr uint8_t kShapeLength = 0x3F, kShapeSequenced = 0x40, kShapeTagged = 0x80;
 };
+static_assert(DirectHead{0, 0, 0, 0, DirectHead::kShapeTagged | DirectHead::kShapeSequenced | 56}.ip_offset() == 18 &&
+              DirectHead{0, 0, 0, 0, DirectHead::kShapeSequenced | 56}.ip_offset() == 14);
 static_assert(sizeof(DirectHead) == 8);
 struct alignas(RTE_CACHE_LINE_SIZE) DirectLine {
   uint64_t w[RTE_CACHE_LINE_SIZE / 8];

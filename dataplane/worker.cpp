@@ -392,7 +392,9 @@ void Worker::fetch_downstream(const DownstreamBurst& b) const {
       rte_prefetch0(s);
       rte_prefetch0(s->header_template);
     }
-    rte_prefetch0(&table.state(id));
+    // For writing (the counters, Ns): 0.9 of the cycles per packet of a
+    // plain prefetch in back-to-back runs here (not so upstream's).
+    __builtin_prefetch(&table.state(id), 1, 3);
     // encap writes the outer headers into the headroom, a line the NIC
     // never touched: fetch it for writing now, not on the store.
     __builtin_prefetch(rte_pktmbuf_mtod(b.pkts[i], uint8_t*) - RTE_CACHE_LINE_SIZE, 1, 3);
