@@ -185,24 +185,36 @@ void Worker::to_control(rte_mbuf** pkts, uint16_t n) {
   enqueue_to_control(config_.to_control, normal, nn);
 }
 
-uint32_t Worker::poll_access() {
-  UpstreamBurst& fill = up_[up_fill_];
-  UpstreamBurst& held = up_[up_fill_ ^ 1];
-  const uint16_t n = rte_eth_rx_burst(config_.access_port, config_.rx_queue, fill.pkts, kBurst);
+// poll_access() and poll_core(): RX into the burst that is free, read it
+// (shape), finish the held one (the port's packets leave in the order they
+// came in), request what the new one's finish will read (fetch: its
+// slots or lines have arrived meanwhile), then hold it if it came back
+// full, or finish it now.
+template <class Burst, class Shape, class Fetch, class Finish>
+uint16_t Worker::poll_port(uint16_t port, Burst (&bursts)[2], uint16_t& fill_at, uint64_t& rx, Shape shape,
+                           Fetch fetch, Finish finish) {
+  Burst& fill = bursts[fill_at];
+  Burst& held = bursts[fill_at ^ 1];
+  const uint16_t n = rte_eth_rx_burst(port, config_.rx_queue, fill.pkts, kBurst);
   fill.n = n;
   if (n != 0) {
-    counters_.rx_access += n;
-    shape_upstream(fill);
+    rx += n;
+    shape(fill);
   }
-  // The held burst first: the core port sends in the order they came in.
-  if (held.n != 0) finish_upstream(held, false, true);
-  // The new burst's slots have arrived meanwhile: fetch its sessions.
-  if (n != 0) fetch_upstream(fill);
+  if (held.n != 0) finish(held);
+  if (n != 0) fetch(fill);
   if (n == kBurst)
-    up_fill_ ^= 1;  // held until the next poll
+    fill_at ^= 1;  // held until the next poll
   else if (n != 0)
-    finish_upstream(fill, false, true);
+    finish(fill);
   return n;
+}
+
+uint32_t Worker::poll_access() {
+  return poll_port(
+      config_.access_port, up_, up_fill_, counters_.rx_access, [this](UpstreamBurst& b) { shape_upstream(b); },
+      [this](const UpstreamBurst& b) { fetch_upstream(b); },
+      [this](UpstreamBurst& b) { finish_upstream(b, false, true); });
 }
 
 void Worker::upstream(rte_mbuf** pkts, uint16_t n, bool handed, bool admit) {
@@ -321,23 +333,10 @@ void Worker::release_reordered() {
 }
 
 uint32_t Worker::poll_core() {
-  DownstreamBurst& fill = down_[down_fill_];
-  DownstreamBurst& held = down_[down_fill_ ^ 1];
-  const uint16_t n = rte_eth_rx_burst(config_.core_port, config_.rx_queue, fill.pkts, kBurst);
-  fill.n = n;
-  if (n != 0) {
-    counters_.rx_core += n;
-    shape_downstream(fill);
-  }
-  // The held burst first: the port sends in the order it took them in.
-  if (held.n != 0) finish_downstream(held, false);
-  // The new burst's lines have arrived meanwhile: fetch what encap needs.
-  if (n != 0) fetch_downstream(fill);
-  if (n == kBurst)
-    down_fill_ ^= 1;  // held until the next poll
-  else if (n != 0)
-    finish_downstream(fill, false);
-  return n;
+  return poll_port(
+      config_.core_port, down_, down_fill_, counters_.rx_core, [this](DownstreamBurst& b) { shape_downstream(b); },
+      [this](const DownstreamBurst& b) { fetch_downstream(b); },
+      [this](DownstreamBurst& b) { finish_downstream(b, false); });
 }
 
 void Worker::finish_held() {

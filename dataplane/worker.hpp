@@ -130,6 +130,11 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
 
  private:
   uint32_t poll_access();
+  // What poll_access() and poll_core() share: the RX, and holding a full
+  // burst between its passes (UpstreamBurst, DownstreamBurst).
+  template <class Burst, class Shape, class Fetch, class Finish>
+  uint16_t poll_port(uint16_t port, Burst (&bursts)[2], uint16_t& fill_at, uint64_t& rx, Shape shape, Fetch fetch,
+                     Finish finish);
   // What the reorder buffer released, through upstream() again.
   void release_reordered();
   uint32_t poll_core();
