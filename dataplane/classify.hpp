@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstddef>
 #include <cstring>
 
 #include <rte_byteorder.h>
@@ -88,10 +89,21 @@ namespace detail {
 [[gnu::always_inline]] inline const Session* matching_session(const SessionTable& table, uint16_t tunnel_id,
                                                              uint16_t session_id, rte_be32_t src, rte_be32_t dst,
                                                              rte_be16_t sport, rte_be16_t dport) {
+  static_assert(offsetof(Session, local_addr) == offsetof(Session, peer_addr) + 4 &&
+                    offsetof(Session, peer_port) == offsetof(Session, peer_addr) + 8 &&
+                    offsetof(Session, local_port) == offsetof(Session, peer_addr) + 10,
+                "the Session's addresses and ports are read as two words");
+  static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN);
   const Session* s = table.by_session_id(session_id);
-  if (s == nullptr || s->local_tunnel_id != tunnel_id || s->peer_addr != src || s->local_addr != dst ||
-      s->peer_port != sport || s->local_port != dport)
-    return nullptr;
+  if (s == nullptr || s->local_tunnel_id != tunnel_id) return nullptr;
+  // Two compares and one branch for the four fields.
+  uint64_t addrs;
+  uint32_t ports;
+  std::memcpy(&addrs, &s->peer_addr, 8);
+  std::memcpy(&ports, &s->peer_port, 4);
+  const uint64_t want_addrs = uint64_t{src} | uint64_t{dst} << 32;
+  const uint32_t want_ports = uint32_t{sport} | uint32_t{dport} << 16;
+  if (((addrs ^ want_addrs) | (ports ^ want_ports)) != 0) return nullptr;
   return s;
 }
 }  // namespace detail

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <random>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -169,6 +170,41 @@ TEST_F(UpstreamVerdicts, WrongPeerAddressOrPortIsAnUnknownSession) {
   o.ip_src = kLacAddr;
   o.sport = 1702;
   expect(udp_frame(o, l2tp), Verdict::kDrop, Drop::kUnknownSession);
+}
+
+// A LAC behind NAT speaks from another port than 1701: its session is
+// matched on its port as the source and ours as the destination, by the
+// general classifier and the one-look shape alike, never the other way
+// round.
+TEST_F(UpstreamVerdicts, PeerPortIsTheSourceAndOursTheDestination) {
+  auto e = entry();
+  e.peer.port = 40001;
+  ASSERT_TRUE(table_->publish(e));
+  Outer o;
+  o.dst = kOurAccessMac;
+  o.src = kLacMac;
+  o.ip_src = kLacAddr;
+  o.ip_dst = kOurAddr;
+  const Bytes l2tp = l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, ip());
+  for (const auto& [sport, dport, want] : {std::tuple{40001, 1701, Verdict::kFast},
+                                           std::tuple{1701, 40001, Verdict::kDrop},
+                                           std::tuple{1701, 1701, Verdict::kDrop}}) {
+    SCOPED_TRACE(std::to_string(sport) + " -> " + std::to_string(dport));
+    o.sport = static_cast<uint16_t>(sport);
+    o.dport = static_cast<uint16_t>(dport);
+    const Bytes frame = udp_frame(o, l2tp);
+    expect(frame, want, Drop::kUnknownSession);
+    MbufPtr pkt(frame);
+    ASSERT_NE(pkt.m, nullptr);
+    UpstreamShape sh;
+    ASSERT_TRUE(upstream_shape(pkt.m, sh));
+    UpstreamPacket up;
+    Drop why = Drop::kCount;
+    EXPECT_EQ(classify_shaped(sh, *table_, 0, up, why), want);
+    if (want == Verdict::kDrop) {
+      EXPECT_EQ(why, Drop::kUnknownSession);
+    }
+  }
 }
 
 TEST_F(UpstreamVerdicts, SessionOfAnotherWorkerIsHandedToItsOwner) {
