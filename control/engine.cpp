@@ -149,13 +149,15 @@ void Engine::on_data(const DatagramMeta& meta, const wire::Header& h, std::span<
     ++counters_.data_unknown;
     return;
   }
+  Session::DataSequence& seq = s->data_sequence();
+  // 5.4: the LNS turns sequencing on and off at any time with the S bit
+  // of its data (a LAC follows: Session::sends_sequenced_data()).
+  seq.peer_sequences = h.has_sequence;
   if (h.has_sequence) {
-    // 5.4: with S set the peer sequences its data; what arrives behind the
+    // With S set the peer sequences its data; what arrives behind the
     // expected Ns is late or duplicated and is dropped (no reorder buffer
     // on this path: one UDP socket rarely reorders; the data plane has its
     // own handling). A gap is a loss and is skipped.
-    Session::DataSequence& seq = s->data_sequence();
-    seq.peer_sequences = true;
     if (seq.have_expected && seq_before(h.ns, seq.expected_ns)) {
       ++counters_.data_stale;
       return;

@@ -33,6 +33,9 @@ struct FastPathEntry {
   Endpoint peer;    // the peer's
   uint32_t subscriber_addr = 0;  // IPv4 from IPCP; 0: not (yet) in the fast path
   bool sequenced = false;        // send Ns on data messages (RFC 2661 5.4)
+  // We are the LAC and did not send Sequencing Required: the LNS decides,
+  // and data goes with Ns while the LNS's data carries S (RFC 2661 5.4).
+  bool follows_peer_sequencing = false;
   uint16_t peer_mru = 1500;      // LCP (RFC 1661 6.1): the largest PPP information field the peer takes
   uint16_t owner_worker = 0;     // the one worker that writes this session's state
   // How the peer is reached on the access side: the port the tunnel's

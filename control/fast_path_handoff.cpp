@@ -16,6 +16,7 @@ void FastPathHandoff::session_up(const Session& s, const DatagramMeta& route) {
   // for its whole life; otherwise an LNS (we) does not ask for it, and a
   // LAC follows the S bit of what it receives (the data plane's part).
   e.sequenced = s.info().sequencing_required;
+  e.follows_peer_sequencing = s.role() == Role::kLac && !e.sequenced;
   e.owner_worker = route.worker;  // the data plane may place it elsewhere
   e.access_port = route.port_id;
   e.vlan = route.vlan;

@@ -85,7 +85,7 @@ class Session {
   // starts it), a LAC follows the S bit of the LNS's data, and a LAC's S bit
   // never switches an LNS on. Nr in data messages is reserved and ignored.
   struct DataSequence {
-    bool peer_sequences = false;  // the peer's data carried S
+    bool peer_sequences = false;  // the peer's last data message carried S
     uint16_t next_ns = 0;         // Ns of our next sequenced data message
     bool have_expected = false;
     uint16_t expected_ns = 0;     // the peer's next Ns

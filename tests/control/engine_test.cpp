@@ -206,6 +206,22 @@ TEST(Engine, SocketModeDataSequencingFollowsTheLnsAndDropsStaleNs) {
   EXPECT_EQ(h0->ns, 0);
   ASSERT_TRUE(p.a.send_ppp(lac, lcp, p.now()));
   EXPECT_EQ(l2tp::wire::decode_header(p.io_a.sent.back())->ns, 1);
+  // The LNS turns it off with data without S, and on again, at any time.
+  l2tp::wire::Header plain;
+  plain.tunnel_id = lac.tunnel().local_id();
+  plain.session_id = lac.local_id();
+  std::vector<uint8_t> d(l2tp::wire::encoded_header_size(plain) + lcp.size());
+  ASSERT_TRUE(l2tp::wire::encode_header(plain, lcp.size(), d));
+  std::copy(lcp.begin(), lcp.end(), d.end() - static_cast<ptrdiff_t>(lcp.size()));
+  p.a.on_datagram({kA, kB}, d, p.now());
+  ASSERT_TRUE(p.a.send_ppp(lac, lcp, p.now()));
+  EXPECT_FALSE(l2tp::wire::decode_header(p.io_a.sent.back())->has_sequence);
+  data(p.a, lac, {kA, kB}, 1);
+  ASSERT_TRUE(p.a.send_ppp(lac, lcp, p.now()));
+  auto h2 = l2tp::wire::decode_header(p.io_a.sent.back());
+  ASSERT_TRUE(h2);
+  EXPECT_TRUE(h2->has_sequence);
+  EXPECT_EQ(h2->ns, 2);
 }
 
 TEST(Engine, WithADataPlaneDataIsTaggedWithItsSessionAndNsIsLeftToTheOwnerWorker) {
@@ -417,6 +433,18 @@ TEST(FastPathHandoff, EstablishedCallIsPublishedWithItsRouteAndNoSubscriberYet) 
   EXPECT_EQ(e.owner_worker, 1);
   EXPECT_EQ(e.subscriber_addr, 0u);  // PPP all to the control thread until IPCP
   EXPECT_FALSE(e.sequenced);
+  EXPECT_FALSE(e.follows_peer_sequencing) << "RFC 2661 5.4: the LNS decides, a LAC's S never switches it on";
+}
+
+TEST(FastPathHandoff, ALacsCallWithoutSequencingRequiredFollowsTheLns) {
+  HandoffCall c;
+  const Session* lac = c.p.rec_a.last_session;
+  ASSERT_NE(lac, nullptr);
+  ASSERT_EQ(lac->role(), Role::kLac);
+  c.handoff.session_up(*lac, *c.p.a.route_of(lac->tunnel().local_id()));
+  ASSERT_EQ(c.fp.published.size(), 2u);
+  EXPECT_FALSE(c.fp.published[1].sequenced);
+  EXPECT_TRUE(c.fp.published[1].follows_peer_sequencing);
 }
 
 TEST(FastPathHandoff, IpcpUpPutsTheSubscriberInTheFastPathAndDownTakesItOut) {
