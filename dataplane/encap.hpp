@@ -13,6 +13,7 @@
 #include "dataplane/checksum.hpp"
 #include "dataplane/classify.hpp"
 #include "dataplane/mtu.hpp"
+#include "shared/header.hpp"
 
 namespace l2tp::dp {
 
@@ -44,6 +45,28 @@ namespace l2tp::dp {
   return out;
 }
 
+// RFC 2661 5.4, a LAC that follows the LNS (Session::follows_peer): its
+// next packet carries Ns when the LNS's last data message carried S.
+[[gnu::always_inline]] inline bool follows_with_ns(const Session& s, const SessionState& state) {
+  return s.follows_peer && state.peer_sequences;
+}
+// The length of the outer headers s's next packet gets.
+[[gnu::always_inline]] inline uint16_t template_len_now(const Session& s, const SessionState& state) {
+  return static_cast<uint16_t>(s.template_len + (follows_with_ns(s, state) ? kNsNrLen : 0));
+}
+
+// Writes at out s's template with Ns and Nr inserted before the PPP
+// header (its last 4 octets) and S set: the sequenced form of a session
+// that follows_peer, template_len + kNsNrLen octets. Ns is left 0 for
+// fill_template().
+inline void write_template_with_ns(uint8_t* out, const Session& s) {
+  const uint16_t ppp_at = static_cast<uint16_t>(s.template_len - 4);
+  std::memcpy(out, s.header(), ppp_at);
+  std::memset(out + ppp_at, 0, kNsNrLen);
+  std::memcpy(out + ppp_at + kNsNrLen, s.header() + ppp_at, 4);
+  out[s.ip_offset + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr)] |= static_cast<uint8_t>(wire::kFlagSequence >> 8);
+}
+
 // The outer IPv4 total length and checksum (from the sum of the rest of
 // the header) and the UDP length, in the template's IPv4 header.
 [[gnu::always_inline]] inline void fill_outer_lengths(uint8_t* outer_ip, uint16_t outer_total, uint32_t ip_sum) {
@@ -65,17 +88,17 @@ namespace l2tp::dp {
   state.tx_bytes += ip_len;
 }
 
-// The per-packet fields of the template at out, in front of an inner
-// IPv4 packet of ip_len octets: the outer lengths and checksum and, when
-// sequenced, Ns; counts the packet on the session.
-[[gnu::always_inline]] inline void fill_template(rte_mbuf* m, uint8_t* out, uint16_t ip_len, const Session& s,
-                                                 SessionState& state) {
-  fill_outer_lengths(out + s.ip_offset, static_cast<uint16_t>(s.template_len - s.ip_offset + ip_len),
-                     s.ip_sum_without_length);
-  if (s.ns_offset != 0) {
+// The per-packet fields of the template of len octets at out, in front
+// of an inner IPv4 packet of ip_len octets: the outer lengths and
+// checksum and, when sequenced, Ns; counts the packet on the session.
+[[gnu::always_inline]] inline void fill_template(rte_mbuf* m, uint8_t* out, uint16_t len, uint16_t ip_len,
+                                                 const Session& s, SessionState& state) {
+  fill_outer_lengths(out + s.ip_offset, static_cast<uint16_t>(len - s.ip_offset + ip_len), s.ip_sum_without_length);
+  if (s.ns_offset != 0 || len != s.template_len) {
     // RFC 2661 5.4: Ns counts data messages of the session, modulo 2^16.
+    // (A session that follows_peer has it where a sequenced one does.)
     const rte_be16_t ns = rte_cpu_to_be_16(state.next_ns++);
-    std::memcpy(out + s.ns_offset, &ns, 2);
+    std::memcpy(out + s.ip_offset + kDirectNsFromIp, &ns, 2);
   }
   count_encap(m, s.ip_offset, ip_len, state);
 }
@@ -132,11 +155,21 @@ namespace l2tp::dp {
   uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, RTE_ETHER_HDR_LEN);
   clamped += mss_clamp_ipv4(ip, ip_len, s.mss_max);
   ipv4_decrement_ttl(ip);
-  uint8_t* out = copy_template(m, RTE_ETHER_HDR_LEN, s.template_len, s);
+  uint16_t len = s.template_len;
+  uint8_t* out;
+  if (follows_with_ns(s, state)) [[unlikely]] {
+    // downstream_shape() checked the headroom for the longest template.
+    len = static_cast<uint16_t>(len + kNsNrLen);
+    out = ip - len;
+    write_template_with_ns(out, s);
+    m->data_off = static_cast<uint16_t>(m->data_off + RTE_ETHER_HDR_LEN - len);
+  } else {
+    out = copy_template(m, RTE_ETHER_HDR_LEN, len, s);
+  }
   // One segment (downstream_shape): what followed the packet was padding.
-  m->data_len = static_cast<uint16_t>(s.template_len + ip_len);
+  m->data_len = static_cast<uint16_t>(len + ip_len);
   m->pkt_len = m->data_len;
-  fill_template(m, out, ip_len, s, state);
+  fill_template(m, out, len, ip_len, s, state);
 }
 
 // Replaces the first `strip` octets of m (its L2 header, or nothing) by
@@ -145,9 +178,13 @@ namespace l2tp::dp {
 // takes the template.
 [[gnu::always_inline]] inline void put_template(rte_mbuf* m, uint16_t strip, uint16_t ip_len, const Session& s,
                                                 SessionState& state) {
-  const uint16_t len = s.template_len;
+  const uint16_t len = template_len_now(s, state);
   uint8_t* out;
-  if (rte_pktmbuf_headroom(m) + strip >= kMaxTemplateSize) {
+  if (len != s.template_len) [[unlikely]] {
+    rte_pktmbuf_adj(m, strip);
+    out = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, len));
+    write_template_with_ns(out, s);
+  } else if (rte_pktmbuf_headroom(m) + strip >= kMaxTemplateSize) {
     out = copy_template(m, strip, len, s);
     m->data_len = static_cast<uint16_t>(m->data_len - strip + len);
     m->pkt_len = m->pkt_len - strip + len;
@@ -156,7 +193,7 @@ namespace l2tp::dp {
     out = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, len));
     rte_memcpy(out, s.header(), len);
   }
-  fill_template(m, out, ip_len, s, state);
+  fill_template(m, out, len, ip_len, s, state);
 }
 
 // Replaces the L2 header of the packet classify_downstream() described
@@ -168,8 +205,9 @@ namespace l2tp::dp {
 [[gnu::always_inline]] inline bool encap_ipv4(rte_mbuf* m, const DownstreamPacket& pkt, const Session& s,
                                               SessionState& state, uint16_t worker, Drop& drop) {
   if (!encap_admit(m, pkt, s, worker, drop)) return false;
-  if (rte_pktmbuf_headroom(m) + pkt.l2_len < s.template_len) return drop = Drop::kNoHeadroom, false;
-  if (pkt.ip_len > 0xFFFF - (s.template_len - s.ip_offset)) return drop = Drop::kTooBig, false;
+  const uint16_t len = template_len_now(s, state);
+  if (rte_pktmbuf_headroom(m) + pkt.l2_len < len) return drop = Drop::kNoHeadroom, false;
+  if (pkt.ip_len > 0xFFFF - (len - s.ip_offset)) return drop = Drop::kTooBig, false;
   const uint32_t excess = rte_pktmbuf_pkt_len(m) - pkt.l2_len - pkt.ip_len;
   if (excess != 0 && rte_pktmbuf_trim(m, static_cast<uint16_t>(excess)) != 0) [[unlikely]]
     return drop = Drop::kIpv4Header, false;
@@ -182,7 +220,7 @@ namespace l2tp::dp {
 
 // encap_prepend: m starts with an inner IPv4 packet of ip_len octets (in
 // one segment or several; the TTL already decremented) and its first
-// segment has s.template_len of headroom: prepends the template and fills
+// segment has template_len_now() of headroom: prepends the template and fills
 // the outer lengths, checksum and Ns; counts the packet on the session.
 inline void encap_prepend(rte_mbuf* m, uint16_t ip_len, const Session& s, SessionState& state) {
   put_template(m, 0, ip_len, s, state);

@@ -260,7 +260,7 @@ uint16_t DownstreamMtu::fragment(rte_mbuf* m, const DownstreamPacket& pkt, const
     h->hdr_checksum = 0;
     h->hdr_checksum = rte_ipv4_cksum(h);
     if ((config_.linearize_fragments && rte_pktmbuf_linearize(f) != 0) ||
-        rte_pktmbuf_headroom(f) < s.template_len) {
+        rte_pktmbuf_headroom(f) < template_len_now(s, state)) {
       c.count(Drop::kFragmentFailed);
       rte_pktmbuf_free(f);
       continue;

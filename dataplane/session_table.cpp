@@ -54,6 +54,7 @@ bool build_session(const control::FastPathEntry& e, Session& s, const SessionLim
   s.owner_worker = e.owner_worker;
   s.access_port = e.access_port;
   s.sequenced = e.sequenced;
+  s.follows_peer = e.follows_peer_sequencing && !e.sequenced;
 
   uint8_t t[kMaxTemplateSize] = {};  // built from the front, stored right-aligned
   size_t off = 0;
@@ -108,7 +109,8 @@ bool build_session(const control::FastPathEntry& e, Session& s, const SessionLim
   off += 2;
   s.template_len = static_cast<uint8_t>(off);
   std::memcpy(s.header_template + kMaxTemplateSize - off, t, off);
-  s.mtu = session_mtu(e.peer_mru, limits.access_mtu, static_cast<uint16_t>(s.template_len - s.ip_offset));
+  s.mtu = session_mtu(e.peer_mru, limits.access_mtu,
+                      static_cast<uint16_t>(s.template_len - s.ip_offset + (s.follows_peer ? kNsNrLen : 0)));
   s.mss_max = session_mss_limit(s.mtu, limits.mss_clamp);
   return true;
 }

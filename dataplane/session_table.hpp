@@ -72,6 +72,10 @@ struct alignas(RTE_CACHE_LINE_SIZE) SessionState {
   uint16_t rx_expected_ns = 0;
   uint16_t reorder_ctx = 0;
   bool rx_sequenced = false;
+  // A Session that follows_peer: the peer's last data message carried S,
+  // so what we send carries Ns (written by the owner's upstream, read by
+  // its encap).
+  bool peer_sequences = false;
 };
 
 // The longest template that leaves room in a cache line for what else
@@ -84,6 +88,8 @@ inline constexpr size_t kDirectMtuFromIp = 2;    // the IPv4 total length
 inline constexpr size_t kDirectSumFromIp = 10;   // the IPv4 checksum
 inline constexpr size_t kDirectMssFromIp = 24;   // the UDP length
 inline constexpr size_t kDirectNsFromIp = 34;    // Ns: IPv4, UDP, L2TP flags, tunnel and session IDs
+// Ns and Nr in a data message's header (RFC 2661 3.1).
+inline constexpr uint16_t kNsNrLen = 4;
 
 struct alignas(RTE_CACHE_LINE_SIZE) Session {
   // Upstream check (the first cache line: what every data message reads).
@@ -97,6 +103,12 @@ struct alignas(RTE_CACHE_LINE_SIZE) Session {
   uint16_t owner_worker = 0;
   uint16_t access_port = 0;
   bool sequenced = false;
+  // RFC 2661 5.4: we are the LAC and did not require sequencing, so the
+  // LNS decides: Ns while its data carries S (SessionState::
+  // peer_sequences). The template is the unsequenced one; the sequenced
+  // one is it with Ns and Nr (kNsNrLen octets) before the PPP header and
+  // S set (encap.hpp). The MTU leaves room for them.
+  bool follows_peer = false;
   // Downstream: the outer headers, ready to copy in front of an IPv4
   // packet. The IPv4 total length and checksum, the UDP length and (when
   // sequenced) Ns are filled in per packet.
@@ -126,7 +138,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) Session {
   // a tagged Ethernet header; Ns, if any, right after the session ID): its
   // subscriber's DirectLine can hold all encap needs.
   bool compact() const {
-    return template_len <= kCompactTemplate && (ip_offset == RTE_ETHER_HDR_LEN || ip_offset == RTE_ETHER_HDR_LEN + 4) &&
+    return !follows_peer && template_len <= kCompactTemplate && (ip_offset == RTE_ETHER_HDR_LEN || ip_offset == RTE_ETHER_HDR_LEN + 4) &&
            (ns_offset == 0 || ns_offset == ip_offset + kDirectNsFromIp) && owner_worker <= UINT8_MAX;
   }
   const uint8_t* header() const { return header_template + kMaxTemplateSize - template_len; }

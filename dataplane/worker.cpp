@@ -289,6 +289,8 @@ void Worker::finish_upstream(UpstreamBurst& b, bool handed, bool admit) {
       case Verdict::kFast: {
         rte_mbuf* m = pkts[i];
         const Session* s = up.session;
+        if (s->follows_peer) [[unlikely]]
+          note_peer_sequencing(up);
         if (decap_ipv4(m, up, config_.core_hop, table.state(s->local_session_id), why)) {
           ++counters_.decap;
           counters_.mss_clamped += mss_clamp_ipv4(rte_pktmbuf_mtod_offset(m, uint8_t*, m->l2_len),
@@ -300,7 +302,11 @@ void Worker::finish_upstream(UpstreamBurst& b, bool handed, bool admit) {
         }
         break;
       }
-      case Verdict::kControl: aside.control[aside.nc++] = pkts[i]; break;
+      case Verdict::kControl:
+        if (up.session != nullptr && up.session->follows_peer) [[unlikely]]
+          note_peer_sequencing(up);
+        aside.control[aside.nc++] = pkts[i];
+        break;
       case Verdict::kDrop:
         if (why == Drop::kNotL2tp && config_.access_addr != 0 && ipv4_destination(pkts[i]) == config_.access_addr) {
           aside.control[aside.nc++] = pkts[i];  // for the box itself (ping)
@@ -323,6 +329,14 @@ void Worker::finish_upstream(UpstreamBurst& b, bool handed, bool admit) {
   hand_over(aside.hand, aside.owners, aside.nh, true);
   to_control(aside.control, aside.nc);
   rte_pktmbuf_free_bulk(aside.dropped, aside.nd);
+}
+
+// RFC 2661 5.4: the LNS turns sequencing on and off with the S bit of its
+// data, and a LAC that did not require it follows (encap reads this).
+// Only the owner writes the state.
+void Worker::note_peer_sequencing(const UpstreamPacket& up) {
+  if (up.session->owner_worker == config_.id)
+    config_.table->state(up.session->local_session_id).peer_sequences = up.sequenced;
 }
 
 // What the reorder buffer let go, classified again: its session may have

@@ -137,6 +137,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
                      Finish finish);
   // What the reorder buffer released, through upstream() again.
   void release_reordered();
+  [[gnu::noinline, gnu::cold]] void note_peer_sequencing(const UpstreamPacket& up);
   uint32_t poll_core();
   uint32_t poll_handoff();
   uint32_t poll_control();

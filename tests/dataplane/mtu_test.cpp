@@ -419,6 +419,34 @@ TEST_F(MtuTest, FragmentsOfASequencedSessionEachTakeTheNextNs) {
   EXPECT_EQ(take(access_.tx), (std::vector<Bytes>{to_lac(fragments[0], first), to_lac(fragments[1], second)}));
 }
 
+// RFC 2661 5.4: a LAC that did not require sequencing sends Ns while the
+// LNS's data carries S, so its MTU leaves room for Ns and Nr, and the
+// general path (here: fragments) writes them when sequencing is on.
+TEST_F(MtuTest, ALacFollowingTheLnsKeepsRoomForNsAndFragmentsWithItWhenOn) {
+  publish(1500);
+  ASSERT_EQ(table_->by_session_id(0xb7e1)->mtu, 1462);
+  control::FastPathEntry e = entry();
+  e.follows_peer_sequencing = true;
+  ASSERT_TRUE(table_->publish(e));
+  ASSERT_EQ(table_->by_session_id(0xb7e1)->mtu, 1458);
+  table_->state(0xb7e1).peer_sequences = true;  // as the worker records the LNS's S
+  const Bytes big = big_ipv4(1800, false);
+  inject(core_.rx, {from_core(big)});
+  run(config());
+  const std::vector<Bytes> fragments = expected_fragments(big, 1458);
+  ASSERT_EQ(fragments.size(), 2u);
+  L2tpOptions first, second;
+  first.sequence = second.sequence = true;
+  first.ns = 0;
+  second.ns = 1;
+  EXPECT_EQ(take(access_.tx), (std::vector<Bytes>{to_lac(fragments[0], first), to_lac(fragments[1], second)}));
+  // Off again: the same packet leaves in unsequenced fragments of the same size.
+  table_->state(0xb7e1).peer_sequences = false;
+  inject(core_.rx, {from_core(big)});
+  run(config());
+  EXPECT_EQ(take(access_.tx), (std::vector<Bytes>{to_lac(fragments[0]), to_lac(fragments[1])}));
+}
+
 TEST_F(MtuTest, FragmentsCopiedIntoOneSegmentForAPortWithoutChainsAreTheSameBytes) {
   publish(576);
   const Bytes big = big_ipv4(2000, false);

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
@@ -1122,6 +1123,61 @@ TEST_F(SequencedWorkerTest, UnsequencedDataIsNeitherHeldNorCounted) {
   EXPECT_EQ(step(w, {data(0x0021, ip(51)), data(0x0021, ip(52))}), routed({51, 52}));
   w.detach();
   EXPECT_EQ(w.reorder().held(), 1u);
+}
+
+// RFC 2661 5.4: without Sequencing Required the LNS decides, with the S
+// bit of its data, at any time; a LAC follows, and an LNS is never
+// switched on by a LAC's S.
+TEST_F(SequencedWorkerTest, ALacFollowsTheSBitOfTheLnsDataAndAnLnsIgnoresTheLacs) {
+  control::FastPathEntry lac = entry();
+  lac.follows_peer_sequencing = true;  // we are the LAC of this session
+  ASSERT_TRUE(table_->publish(lac));
+  const Session* s = table_->by_session_id(0xb7e1);
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(s->follows_peer);
+  EXPECT_FALSE(s->compact()) << "the line cannot hold both forms: encap goes through the Session";
+  const Bytes down_ip = inner_ipv4(kInternetHost, kSubscriber, 50, 100);
+  auto to_peer = [&](std::optional<uint16_t> ns) {
+    L2tpOptions o;
+    if (ns) {
+      o.sequence = true;
+      o.ns = *ns;
+      o.nr = 0;
+    }
+    Outer out;
+    out.dst = kLacMac;
+    out.src = kOurAccessMac;
+    out.ip_src = kOurAddr;
+    out.ip_dst = kLacAddr;
+    return udp_frame(out, l2tp_ppp(0x0457, 0x22b8, o, 0x0021, forwarded(down_ip)));
+  };
+  Worker w(holding_config());
+  w.attach();
+  auto down = [&](unsigned n) {
+    inject(core_.rx, std::vector<Bytes>(n, to_host(down_ip)));
+    w.poll();
+    w.flush();
+    return take(access_.tx);
+  };
+  EXPECT_EQ(down(1), std::vector<Bytes>{to_peer(std::nullopt)}) << "unsequenced until the peer's data carries S";
+  EXPECT_EQ(step(w, {seq_ip(0)}), routed({0}));
+  EXPECT_EQ(down(2), (std::vector<Bytes>{to_peer(0), to_peer(1)}));
+  EXPECT_EQ(step(w, {data(0x0021, ip(7))}), routed({7}));
+  EXPECT_EQ(down(1), std::vector<Bytes>{to_peer(std::nullopt)}) << "the peer's data without S turns it off";
+  // A punted PPP frame with S counts as much as IPv4 does.
+  EXPECT_TRUE(step(w, {lcp(1)}).empty());
+  EXPECT_EQ(take(rings_.to_control_high), std::vector<Bytes>{lcp(1)});
+  EXPECT_EQ(down(1), std::vector<Bytes>{to_peer(2)}) << "Ns goes on from where it was";
+  EXPECT_EQ(table_->state(0xb7e1).tx_packets, 5u);
+
+  // The same session with us as the LNS: the peer's S changes nothing.
+  control::FastPathEntry lns = entry();
+  ASSERT_TRUE(table_->publish(lns));
+  EXPECT_EQ(step(w, {seq_ip(2)}), routed({2}));
+  EXPECT_EQ(down(1), std::vector<Bytes>{to_peer(std::nullopt)});
+  w.detach();
+  EXPECT_EQ(w.counters().encap, 6u);
+  expect_accounted(w.counters());
 }
 
 TEST_F(SequencedWorkerTest, RepublishedSessionKeepsItsExpectedNs) {
