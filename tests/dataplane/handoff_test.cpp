@@ -166,8 +166,8 @@ TEST_F(HandoffTest, PacketsOfWorker1sSessionOnWorker0sQueuesLeaveByWorker1) {
 TEST_F(HandoffTest, OwnersOwnPacketsAndPppControlAreNotHandedOver) {
   ASSERT_TRUE(table_->publish(owned_by_1()));
   start();
-  // On the owner's own queue: no handoff. LCP on worker 0: to control
-  // from there (the control thread, not the owner, handles it).
+  // On the owner's own queue: no handoff. Unsequenced LCP on worker 0: to
+  // control from there (the control thread, not the owner, handles it).
   inject(access_.rx_queues[1], {up_data(inner_ipv4(kSubscriber, kInternetHost, 64))});
   const Bytes lcp = upstream(l2tp_ppp(0x4d2a, kSession, {}, 0xC021, {0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4}));
   inject(access_.rx_queues[0], {lcp});
@@ -326,6 +326,36 @@ TEST_F(HandoffTest, SequencedDataHandedToItsOwnerIsPutInOrderThere) {
                                 cat(ethernet(kRouterMac, kOurCoreMac, 0, 0x0800), forwarded(second))}));
   EXPECT_EQ(worker(1).counters().reordered, 1u);
   EXPECT_EQ(table_->state(kSession).rx_expected_ns, 2u);
+}
+
+TEST_F(HandoffTest, SequencedPppFrameOnAnotherWorkerKeepsItsPlaceAtTheOwner) {
+  // A sequenced LCP echo between two data messages, all on worker 0's
+  // queue: punted by worker 0 it would leave a gap at Ns 1 in worker 1's
+  // reorder buffer, and Ns 2 would wait for the timeout.
+  ASSERT_TRUE(table_->publish(owned_by_1()));
+  start();
+  L2tpOptions o;
+  o.sequence = true;
+  auto seq = [&](uint16_t ns, uint16_t protocol, const Bytes& info) {
+    o.ns = ns;
+    return upstream(l2tp_ppp(0x4d2a, kSession, o, protocol, info));
+  };
+  const Bytes a = inner_ipv4(kSubscriber, kInternetHost, 64, 20);
+  const Bytes b = inner_ipv4(kSubscriber, kInternetHost, 64, 30);
+  const Bytes echo = seq(1, 0xC021, {0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4});
+  inject(access_.rx_queues[0], {seq(0, 0x0021, a), echo, seq(2, 0x0021, b)});
+  EXPECT_EQ(worker(0).poll(), 3u);
+  EXPECT_EQ(worker(0).counters().handed_off, 3u);
+  EXPECT_EQ(worker(0).counters().to_control, 0u);
+  EXPECT_EQ(worker(1).poll(), 3u);
+  stop();
+  EXPECT_EQ(take(core_.tx_queues[1]),
+            (std::vector<Bytes>{cat(ethernet(kRouterMac, kOurCoreMac, 0, 0x0800), forwarded(a)),
+                                cat(ethernet(kRouterMac, kOurCoreMac, 0, 0x0800), forwarded(b))}));
+  EXPECT_EQ(take(control_[1].to_control), std::vector<Bytes>{echo});
+  EXPECT_TRUE(take(control_[0].to_control).empty());
+  EXPECT_EQ(worker(1).reorder().held(), 0u);
+  EXPECT_EQ(table_->state(kSession).rx_expected_ns, 3u);
 }
 
 }  // namespace
