@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "shared/bytes.hpp"
 #include "tests/control/sim_net.hpp"
 
@@ -170,13 +172,13 @@ TEST(Engine, SocketModeDataSequencingFollowsTheLnsAndDropsStaleNs) {
   Session& lns = session_of(p.b, p.rec_b.last_session);
   Session& lac = session_of(p.a, p.rec_a.last_session);
   const std::vector<uint8_t> lcp = {0xff, 0x03, 0xc0, 0x21, 0x09, 0x01, 0x00, 0x04};
-  // Data with S and the given Ns, as the peer of `to` sends it.
-  auto data = [&](Engine& engine, const Session& to, DatagramMeta meta, uint16_t ns) {
+  // Data with S and the given Ns (none: without S), as the peer of `to` sends it.
+  auto data = [&](Engine& engine, const Session& to, DatagramMeta meta, std::optional<uint16_t> ns) {
     l2tp::wire::Header h;
     h.tunnel_id = to.tunnel().local_id();
     h.session_id = to.local_id();
-    h.has_sequence = true;
-    h.ns = ns;
+    h.has_sequence = ns.has_value();
+    h.ns = ns.value_or(0);
     std::vector<uint8_t> d(l2tp::wire::encoded_header_size(h) + lcp.size());
     EXPECT_TRUE(l2tp::wire::encode_header(h, lcp.size(), d));
     std::copy(lcp.begin(), lcp.end(), d.end() - static_cast<ptrdiff_t>(lcp.size()));
@@ -207,13 +209,7 @@ TEST(Engine, SocketModeDataSequencingFollowsTheLnsAndDropsStaleNs) {
   ASSERT_TRUE(p.a.send_ppp(lac, lcp, p.now()));
   EXPECT_EQ(l2tp::wire::decode_header(p.io_a.sent.back())->ns, 1);
   // The LNS turns it off with data without S, and on again, at any time.
-  l2tp::wire::Header plain;
-  plain.tunnel_id = lac.tunnel().local_id();
-  plain.session_id = lac.local_id();
-  std::vector<uint8_t> d(l2tp::wire::encoded_header_size(plain) + lcp.size());
-  ASSERT_TRUE(l2tp::wire::encode_header(plain, lcp.size(), d));
-  std::copy(lcp.begin(), lcp.end(), d.end() - static_cast<ptrdiff_t>(lcp.size()));
-  p.a.on_datagram({kA, kB}, d, p.now());
+  data(p.a, lac, {kA, kB}, std::nullopt);
   ASSERT_TRUE(p.a.send_ppp(lac, lcp, p.now()));
   EXPECT_FALSE(l2tp::wire::decode_header(p.io_a.sent.back())->has_sequence);
   data(p.a, lac, {kA, kB}, 1);

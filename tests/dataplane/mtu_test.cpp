@@ -156,6 +156,17 @@ class MtuTest : public FastPathTest {
     o.ip_dst = kLacAddr;
     return udp_frame(o, l2tp_ppp(0x0457, 0x22b8, l2tp, 0x0021, inner));
   }
+  // to_lac() of each, sequenced from Ns ns on.
+  static std::vector<Bytes> to_lac_sequenced(const std::vector<Bytes>& inner, uint16_t ns) {
+    std::vector<Bytes> v;
+    for (const Bytes& b : inner) {
+      L2tpOptions o;
+      o.sequence = true;
+      o.ns = ns++;
+      v.push_back(to_lac(b, o));
+    }
+    return v;
+  }
 
   RingPort access_{"access"};
   RingPort core_{"core"};
@@ -412,11 +423,7 @@ TEST_F(MtuTest, FragmentsOfASequencedSessionEachTakeTheNextNs) {
   run(config());
   const std::vector<Bytes> fragments = expected_fragments(big, 1000);
   ASSERT_EQ(fragments.size(), 2u);
-  L2tpOptions first, second;
-  first.sequence = second.sequence = true;
-  first.ns = 0;
-  second.ns = 1;
-  EXPECT_EQ(take(access_.tx), (std::vector<Bytes>{to_lac(fragments[0], first), to_lac(fragments[1], second)}));
+  EXPECT_EQ(take(access_.tx), to_lac_sequenced(fragments, 0));
 }
 
 // RFC 2661 5.4: a LAC that did not require sequencing sends Ns while the
@@ -435,11 +442,7 @@ TEST_F(MtuTest, ALacFollowingTheLnsKeepsRoomForNsAndFragmentsWithItWhenOn) {
   run(config());
   const std::vector<Bytes> fragments = expected_fragments(big, 1458);
   ASSERT_EQ(fragments.size(), 2u);
-  L2tpOptions first, second;
-  first.sequence = second.sequence = true;
-  first.ns = 0;
-  second.ns = 1;
-  EXPECT_EQ(take(access_.tx), (std::vector<Bytes>{to_lac(fragments[0], first), to_lac(fragments[1], second)}));
+  EXPECT_EQ(take(access_.tx), to_lac_sequenced(fragments, 0));
   // Off again: the same packet leaves in unsequenced fragments of the same size.
   table_->state(0xb7e1).peer_sequences = false;
   inject(core_.rx, {from_core(big)});
