@@ -172,7 +172,11 @@ int session(const char*, const char* params, rte_tel_data* d) {
     rte_tel_data_add_dict_string(d, "subscriber", e->subscriber_addr ? dotted(e->subscriber_addr).c_str() : "");
     rte_tel_data_add_dict_int(d, "owner_worker", e->owner_worker);
     rte_tel_data_add_dict_int(d, "vlan", e->vlan);
-    rte_tel_data_add_dict_int(d, "sequenced", e->sequenced ? 1 : 0);
+    // RFC 2661 5.4: whether what the session sends carries Ns now (for
+    // its life, or for a LAC while the LNS's data carries S), and whether
+    // the LNS decides that.
+    rte_tel_data_add_dict_int(d, "sequenced", e->sequenced || (e->follows_peer_sequencing && st.peer_sequences) ? 1 : 0);
+    rte_tel_data_add_dict_int(d, "follows_peer_sequencing", e->follows_peer_sequencing ? 1 : 0);
     rte_tel_data_add_dict_u64(d, "rx_packets", st.rx_packets);
     rte_tel_data_add_dict_u64(d, "rx_bytes", st.rx_bytes);
     rte_tel_data_add_dict_u64(d, "tx_packets", st.tx_packets);

@@ -182,6 +182,8 @@ s, sess, drops = by["/l2tp/summary"], by["/l2tp/session"], by["/l2tp/drops"]
 assert s["workers"] == int(sys.argv[3]) and s["subscribers"] == 1 and s["decap"] >= 5 and s["encap"] >= 5, s
 assert sess["local_session_id"] == int(sys.argv[2]) and sess["subscriber"] == "10.9.0.10", sess
 assert sess["rx_packets"] >= 5 and sess["tx_packets"] >= 5, sess
+# We are the LNS and xl2tpd's LAC asks for no sequencing: none, and ours to decide.
+assert sess["sequenced"] == 0 and sess["follows_peer_sequencing"] == 0, sess
 assert "unknown_session" in drops and "spoofed_source" in drops, drops
 PY
 then
