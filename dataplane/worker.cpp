@@ -306,9 +306,11 @@ void Worker::finish_upstream(UpstreamBurst& b, bool handed, bool admit) {
         // RFC 2661 5.4: a sequenced PPP frame (an LCP echo) has its place
         // among the session's data, which the owner's reorder buffer
         // keeps: punted from here it would leave a gap there, and the
-        // data behind it would wait out the reorder timeout.
-        if (up.sequenced && up.session != nullptr && up.session->owner_worker != config_.id && !handed &&
-            config_.handoff != nullptr) [[unlikely]] {
+        // data behind it would wait out the reorder timeout. And the
+        // owner of a LAC's session that follows the LNS's S bit sees it
+        // on every frame.
+        if (up.session != nullptr && (up.sequenced || up.session->follows_peer) &&
+            up.session->owner_worker != config_.id && !handed && config_.handoff != nullptr) [[unlikely]] {
           aside.owners[aside.nh] = up.session->owner_worker;
           aside.hand[aside.nh++] = pkts[i];
           break;

@@ -358,5 +358,29 @@ TEST_F(HandoffTest, SequencedPppFrameOnAnotherWorkerKeepsItsPlaceAtTheOwner) {
   EXPECT_EQ(table_->state(kSession).rx_expected_ns, 3u);
 }
 
+TEST_F(HandoffTest, ALacSessionsPppFramesReachTheOwnerWhichFollowsTheirSBit) {
+  // RFC 2661 5.4: the LNS turns sequencing off with data without S, an
+  // LCP echo included; the owner, which writes Ns, must see it.
+  control::FastPathEntry e = owned_by_1();
+  e.follows_peer_sequencing = true;
+  ASSERT_TRUE(table_->publish(e));
+  start();
+  L2tpOptions o;
+  o.sequence = true;
+  inject(access_.rx_queues[0], {upstream(l2tp_ppp(0x4d2a, kSession, o, 0x0021, inner_ipv4(kSubscriber, kInternetHost, 64)))});
+  worker(0).poll();
+  worker(1).poll();
+  EXPECT_TRUE(table_->state(kSession).peer_sequences);
+  const Bytes echo = upstream(l2tp_ppp(0x4d2a, kSession, {}, 0xC021, {0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4}));
+  inject(access_.rx_queues[0], {echo});
+  EXPECT_EQ(worker(0).poll(), 1u);
+  EXPECT_EQ(worker(0).counters().handed_off, 2u);
+  EXPECT_EQ(worker(1).poll(), 1u);
+  stop();
+  EXPECT_FALSE(table_->state(kSession).peer_sequences);
+  EXPECT_EQ(take(control_[1].to_control), std::vector<Bytes>{echo});
+  EXPECT_TRUE(take(control_[0].to_control).empty());
+}
+
 }  // namespace
 }  // namespace l2tp::dp::test
