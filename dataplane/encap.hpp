@@ -55,16 +55,20 @@ namespace l2tp::dp {
   return static_cast<uint16_t>(s.template_len + (follows_with_ns(s, state) ? kNsNrLen : 0));
 }
 
-// Writes at out s's template with Ns and Nr inserted before the PPP
-// header (its last 4 octets) and S set: the sequenced form of a session
-// that follows_peer, template_len + kNsNrLen octets. Ns is left 0 for
-// fill_template().
-inline void write_template_with_ns(uint8_t* out, const Session& s) {
-  const uint16_t ppp_at = static_cast<uint16_t>(s.template_len - 4);
+// copy_template() for the sequenced form of a session that follows_peer:
+// its template with Ns and Nr inserted before the PPP header (its last 4
+// octets) and S set, template_len + kNsNrLen octets (Ns left 0 for
+// fill_template()). The caller has checked the headroom likewise.
+inline uint8_t* copy_template_with_ns(rte_mbuf* m, uint16_t strip, const Session& s) {
+  const auto len = static_cast<uint16_t>(s.template_len + kNsNrLen);
+  uint8_t* out = rte_pktmbuf_mtod(m, uint8_t*) + strip - len;
+  const auto ppp_at = static_cast<uint16_t>(s.template_len - 4);
   std::memcpy(out, s.header(), ppp_at);
   std::memset(out + ppp_at, 0, kNsNrLen);
   std::memcpy(out + ppp_at + kNsNrLen, s.header() + ppp_at, 4);
   out[s.ip_offset + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr)] |= static_cast<uint8_t>(wire::kFlagSequence >> 8);
+  m->data_off = static_cast<uint16_t>(m->data_off + strip - len);
+  return out;
 }
 
 // The outer IPv4 total length and checksum (from the sum of the rest of
@@ -155,17 +159,10 @@ inline void write_template_with_ns(uint8_t* out, const Session& s) {
   uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, RTE_ETHER_HDR_LEN);
   clamped += mss_clamp_ipv4(ip, ip_len, s.mss_max);
   ipv4_decrement_ttl(ip);
-  uint16_t len = s.template_len;
-  uint8_t* out;
-  if (follows_with_ns(s, state)) [[unlikely]] {
-    // downstream_shape() checked the headroom for the longest template.
-    len = static_cast<uint16_t>(len + kNsNrLen);
-    out = ip - len;
-    write_template_with_ns(out, s);
-    m->data_off = static_cast<uint16_t>(m->data_off + RTE_ETHER_HDR_LEN - len);
-  } else {
-    out = copy_template(m, RTE_ETHER_HDR_LEN, len, s);
-  }
+  // downstream_shape() checked the headroom for the longest template.
+  const uint16_t len = template_len_now(s, state);
+  uint8_t* out = len != s.template_len ? copy_template_with_ns(m, RTE_ETHER_HDR_LEN, s)
+                                       : copy_template(m, RTE_ETHER_HDR_LEN, len, s);
   // One segment (downstream_shape): what followed the packet was padding.
   m->data_len = static_cast<uint16_t>(len + ip_len);
   m->pkt_len = m->data_len;
@@ -180,12 +177,10 @@ inline void write_template_with_ns(uint8_t* out, const Session& s) {
                                                 SessionState& state) {
   const uint16_t len = template_len_now(s, state);
   uint8_t* out;
-  if (len != s.template_len) [[unlikely]] {
-    rte_pktmbuf_adj(m, strip);
-    out = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, len));
-    write_template_with_ns(out, s);
-  } else if (rte_pktmbuf_headroom(m) + strip >= kMaxTemplateSize) {
-    out = copy_template(m, strip, len, s);
+  // The sequenced form is copied exactly (its length checked by the
+  // caller), the template as a fixed 64 octets where the headroom allows.
+  if (len != s.template_len || rte_pktmbuf_headroom(m) + strip >= kMaxTemplateSize) {
+    out = len != s.template_len ? copy_template_with_ns(m, strip, s) : copy_template(m, strip, len, s);
     m->data_len = static_cast<uint16_t>(m->data_len - strip + len);
     m->pkt_len = m->pkt_len - strip + len;
   } else {

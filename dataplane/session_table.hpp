@@ -138,7 +138,8 @@ struct alignas(RTE_CACHE_LINE_SIZE) Session {
   // a tagged Ethernet header; Ns, if any, right after the session ID): its
   // subscriber's DirectLine can hold all encap needs.
   bool compact() const {
-    return !follows_peer && template_len <= kCompactTemplate && (ip_offset == RTE_ETHER_HDR_LEN || ip_offset == RTE_ETHER_HDR_LEN + 4) &&
+    return !follows_peer && template_len <= kCompactTemplate &&
+           (ip_offset == RTE_ETHER_HDR_LEN || ip_offset == RTE_ETHER_HDR_LEN + 4) &&
            (ns_offset == 0 || ns_offset == ip_offset + kDirectNsFromIp) && owner_worker <= UINT8_MAX;
   }
   const uint8_t* header() const { return header_template + kMaxTemplateSize - template_len; }
