@@ -22,6 +22,26 @@ struct CoreNextHop {
   uint16_t vlan = 0;
 };
 
+// CoreNextHop as the octets decap writes in front of the inner packet
+// (Ethernet [+ 802.1Q] with type IPv4), built once per worker.
+struct CoreL2Header {
+  uint8_t octets[24]{};
+  uint16_t len = RTE_ETHER_HDR_LEN;  // 14, or 18 tagged
+
+  CoreL2Header() = default;
+  explicit CoreL2Header(const CoreNextHop& hop) {
+    std::memcpy(octets, &hop.dst, RTE_ETHER_ADDR_LEN);
+    std::memcpy(octets + 6, &hop.src, RTE_ETHER_ADDR_LEN);
+    if (hop.vlan) {
+      const rte_be16_t tag[2] = {rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN), rte_cpu_to_be_16(hop.vlan)};
+      std::memcpy(octets + 12, tag, 4);
+      len = RTE_ETHER_HDR_LEN + 4;
+    }
+    const rte_be16_t ipv4_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+    std::memcpy(octets + len - 2, &ipv4_type, 2);
+  }
+};
+
 // Turns the frame classify_upstream() accepted into Ethernet / inner IPv4
 // for the core port: checks the inner header, enforces the session's
 // subscriber address as source (anti-spoofing), decrements TTL with an
@@ -70,6 +90,43 @@ struct CoreNextHop {
   m->l2_len = l2;
   m->l3_len = ihl;
 
+  ++state.rx_packets;
+  state.rx_bytes += total;
+  return true;
+}
+
+// decap_ipv4() for the frame nearly every LAC sends, read whole by
+// upstream_shape() into sh, whose session s is in the fast path and this
+// worker's (the caller checked): one segment, an inner IPv4 header of 20
+// octets and its total length within the PPP payload. Checks the source
+// (anti-spoofing) and the TTL, and does what decap_ipv4() does in fewer
+// steps: the L2 header in two or three stores, the padding dropped by the
+// lengths. false, with the frame unchanged, for anything else, whose
+// verdict and drop reason decap_ipv4() then gives.
+[[gnu::always_inline]] inline bool decap_shaped(rte_mbuf* m, const UpstreamShape& sh, const Session& s,
+                                                const CoreL2Header& l2, SessionState& state) {
+  uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, sh.inner_offset);
+  // upstream_shape() bounded the PPP payload by the segment, so a total
+  // within it puts the inner header there too.
+  const uint16_t total = wire::load_be16(ip + 2);
+  uint32_t src;
+  std::memcpy(&src, ip + 12, 4);
+  if (ip[0] != 0x45 || total < sizeof(rte_ipv4_hdr) || total > sh.inner_len || src != s.subscriber_addr ||
+      ip[8] <= 1 || rte_pktmbuf_data_len(m) != rte_pktmbuf_pkt_len(m)) [[unlikely]]
+    return false;
+  ipv4_decrement_ttl(ip);
+  // The L2 header ends where the inner packet begins: overlapping 8-octet
+  // stores from both ends (and the middle, tagged).
+  const uint16_t len = l2.len;
+  uint8_t* eth = ip - len;
+  std::memcpy(eth, l2.octets, 8);
+  if (len > 16) std::memcpy(eth + 8, l2.octets + 8, 8);
+  std::memcpy(ip - 8, l2.octets + len - 8, 8);
+  m->data_off = static_cast<uint16_t>(m->data_off + sh.inner_offset - len);
+  m->data_len = static_cast<uint16_t>(len + total);
+  m->pkt_len = m->data_len;
+  m->l2_len = len;
+  m->l3_len = sizeof(rte_ipv4_hdr);
   ++state.rx_packets;
   state.rx_bytes += total;
   return true;

@@ -99,6 +99,7 @@ Worker::Worker(const WorkerConfig& config)
       policer_(config.police, rte_get_tsc_hz(), config.police_seed ? config.police_seed : static_cast<uint32_t>(rte_rand()),
                rte_eth_dev_socket_id(config.access_port)) {
   ns_mark_ = ns_request_mark();
+  core_l2_ = CoreL2Header(config.core_hop);
   int socket = rte_eth_dev_socket_id(config.access_port);
   tx_access_ = make_tx_buffer(counters_, socket);
   try {
@@ -263,6 +264,21 @@ void Worker::finish_upstream(UpstreamBurst& b, bool handed, bool admit) {
   Aside aside;
   uint64_t now = 0;
   for (uint16_t i = 0; i < n; ++i) {
+    if (shaped[i]) [[likely]] {
+      // The common case in one go: what classify_shaped() and decap_ipv4()
+      // check, for the frames they would pass.
+      const UpstreamShape& sh = shapes[i];
+      const Session* s =
+          detail::matching_session(table, sh.tunnel_id, sh.session_id, sh.src, sh.dst, sh.sport, sh.dport);
+      if (s != nullptr && s->in_fast_path() && s->owner_worker == config_.id && !s->follows_peer &&
+          decap_shaped(pkts[i], sh, *s, core_l2_, table.state(sh.session_id))) [[likely]] {
+        ++counters_.decap;
+        counters_.mss_clamped += mss_clamp_ipv4(rte_pktmbuf_mtod_offset(pkts[i], uint8_t*, core_l2_.len),
+                                                rte_pktmbuf_data_len(pkts[i]) - core_l2_.len, s->mss_max);
+        send(tx_core_, config_.core_port, pkts[i], counters_.tx_core);
+        continue;
+      }
+    }
     Drop why = Drop::kCount;
     UpstreamPacket up;
     Verdict verdict = shaped[i] ? classify_shaped(shapes[i], table, config_.id, up, why)

@@ -405,6 +405,197 @@ TEST_F(WorkerTest, DownstreamShortcutSendsWhatTheGeneralPathWould) {
   EXPECT_GT(c.dropped(Drop::kIpv4Header), 0u);
 }
 
+// The upstream shortcut (upstream_shape(), then decap_shaped() for the
+// frames it passes) against classify_upstream() and decap_ipv4() alone on
+// a copy: the same frames out of the core port, the same punts, counters
+// and session states, over bursts of the common frames and of frames
+// changed near their headers, with the core port untagged and tagged.
+TEST_F(WorkerTest, UpstreamShortcutSendsWhatTheGeneralPathWould) {
+  control::FastPathEntry other_owner = entry();
+  other_owner.local_session_id = 0x0202;
+  other_owner.subscriber_addr = kSubscriber + 1;
+  other_owner.owner_worker = 1;
+  ASSERT_TRUE(table_->publish(other_owner));
+  control::FastPathEntry lac = entry();
+  lac.local_session_id = 0x0303;
+  lac.subscriber_addr = kSubscriber + 2;
+  lac.follows_peer_sequencing = true;
+  ASSERT_TRUE(table_->publish(lac));
+  control::FastPathEntry not_yet = entry();
+  not_yet.local_session_id = 0x0404;
+  not_yet.subscriber_addr = 0;  // PPP still all the control thread's
+  ASSERT_TRUE(table_->publish(not_yet));
+
+  const Bytes udp_payload(18, 0x5a);
+  auto ip_from = [&](uint32_t src, uint8_t ttl = 64) {
+    return cat(ipv4_header(src, kInternetHost, 17, ttl, 38, 0x1234, 0), cat(udp_header(5000, 53, 10), Bytes(10, 7)));
+  };
+  Bytes syn;
+  put16(syn, 40000);
+  put16(syn, 443);
+  put32(syn, 0x01020304);
+  put32(syn, 0);
+  syn.push_back(0x60);  // data offset 24
+  syn.push_back(0x02);  // SYN
+  put16(syn, 65535);
+  put16(syn, 0x1234);
+  put16(syn, 0);
+  append(syn, Bytes{2, 4, 0x05, 0xb4});
+  Bytes with_options = ip_from(kSubscriber);
+  with_options[0] = 0x46;  // IHL 6: the general path's
+  with_options.insert(with_options.begin() + 20, {1, 1, 1, 0});
+  L2tpOptions with_length;
+  with_length.length = true;
+  const std::vector<Bytes> bases{
+      upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, ip_from(kSubscriber))),
+      upstream(l2tp_ppp(0x4d2a, 0xb7e1, with_length, 0x0021, ip_from(kSubscriber))),
+      upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, cat(ip_from(kSubscriber), Bytes(6, 0)))),  // PPP padding
+      upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021,
+                        cat(ipv4_header(kSubscriber, kInternetHost, 6, 64, 44, 0x3344, 0x4000), syn))),
+      upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, ip_from(kSubscriber + 9))),  // spoofed
+      upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, ip_from(kSubscriber, 1))),
+      upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, with_options)),
+      upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0xc021, Bytes{9, 1, 0, 8, 0, 0, 0, 0})),  // LCP echo
+      upstream(l2tp_ppp(0x4d2a, 0x0202, {}, 0x0021, ip_from(kSubscriber + 1))),
+      upstream(l2tp_ppp(0x4d2a, 0x0303, {}, 0x0021, ip_from(kSubscriber + 2))),
+      upstream(l2tp_ppp(0x4d2a, 0x0404, {}, 0x0021, ip_from(kSubscriber + 3))),
+  };
+
+  struct Frame {
+    Bytes bytes;
+    uint16_t headroom;
+    size_t split = 0;  // not 0: a second segment from this octet on
+  };
+  auto mbuf_of = [](const Frame& f) {
+    const size_t first = f.split != 0 && f.split < f.bytes.size() ? f.split : f.bytes.size();
+    rte_mbuf* m = rte_pktmbuf_alloc(test_pool());
+    if (m == nullptr) return m;
+    m->data_off = f.headroom;
+    char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(first));
+    rte_mbuf* tail = first < f.bytes.size() ? rte_pktmbuf_alloc(test_pool()) : nullptr;
+    char* q = tail ? rte_pktmbuf_append(tail, static_cast<uint16_t>(f.bytes.size() - first)) : nullptr;
+    if (p == nullptr || (first < f.bytes.size() && (q == nullptr || rte_pktmbuf_chain(m, tail) != 0))) {
+      rte_pktmbuf_free(m);
+      rte_pktmbuf_free(tail);
+      return static_cast<rte_mbuf*>(nullptr);
+    }
+    std::memcpy(p, f.bytes.data(), first);
+    if (q != nullptr) std::memcpy(q, f.bytes.data() + first, f.bytes.size() - first);
+    return m;
+  };
+  std::mt19937 rng(20261128);
+  auto mutate = [&](Frame f) {
+    const unsigned changes = rng() % 4;
+    for (unsigned k = 0; k < changes && !f.bytes.empty(); ++k) {
+      // Mostly the outer headers, L2TP, PPP and the inner IPv4 header.
+      const size_t at = rng() % 4 != 0 ? 12 + rng() % 62 : rng() % f.bytes.size();
+      if (at >= f.bytes.size()) continue;
+      static constexpr uint8_t kEdge[] = {0x00, 0x01, 0x02, 0x45, 0x46, 0x40, 0x44, 0x08, 0x06, 0x11, 0x21, 0xff};
+      f.bytes[at] = rng() % 2 ? kEdge[rng() % sizeof(kEdge)] : static_cast<uint8_t>(rng());
+    }
+    if (rng() % 8 == 0) f.bytes.resize(rng() % (f.bytes.size() + 1));
+    if (rng() % 5 == 0) f.bytes.resize(f.bytes.size() + 1 + rng() % 30, static_cast<uint8_t>(rng()));
+    if (rng() % 5 == 0) f.headroom = static_cast<uint16_t>(2 * (rng() % (RTE_PKTMBUF_HEADROOM / 2 + 1)));
+    // Two segments, the second from past the inner IPv4 header or within
+    // the headers.
+    if (rng() % 6 == 0) f.split = rng() % 2 ? 74 + rng() % 40 : 1 + rng() % 80;
+    return f;
+  };
+
+  for (const uint16_t vlan : {uint16_t{0}, uint16_t{100}}) {
+    SCOPED_TRACE(vlan);
+    // The general path alone, on a copy, with its own session states.
+    // Sequenced data and fragments are left out: the reorder buffer and
+    // reassembly hold them, which this reference does not.
+    CoreNextHop hop = hop_;
+    hop.vlan = vlan;
+    std::map<uint16_t, SessionState> ref_state;
+    WorkerCounters ref;
+    auto reference = [&](const Frame& f, std::vector<Bytes>& sent, std::vector<Bytes>& control) {
+      const std::unique_ptr<rte_mbuf, void (*)(rte_mbuf*)> m(mbuf_of(f), [](rte_mbuf* b) { rte_pktmbuf_free(b); });
+      if (m == nullptr) return false;
+      UpstreamPacket up;
+      Drop why = Drop::kCount;
+      const Verdict v = classify_upstream(m.get(), *table_, 0, up, why);
+      if (up.sequenced || (v == Verdict::kDrop && why == Drop::kIpv4Fragment)) return false;
+      if (v == Verdict::kControl) return control.push_back(f.bytes), true;
+      if (v == Verdict::kDrop) return ref.count(why), true;
+      if (v == Verdict::kHandoff) return ref.count(Drop::kNotOwner), true;
+      if (!decap_ipv4(m.get(), up, hop, ref_state[up.session->local_session_id], why)) return ref.count(why), true;
+      ++ref.decap;
+      ref.mss_clamped += mss_clamp_ipv4(rte_pktmbuf_mtod_offset(m.get(), uint8_t*, m->l2_len),
+                                        rte_pktmbuf_data_len(m.get()) - m->l2_len, up.session->mss_max);
+      sent.push_back(from_mbuf(m.get()));
+      return true;
+    };
+
+    WorkerConfig c = config();
+    c.core_hop = hop;
+    c.reassembly.enabled = false;
+    const PuntLimit open{1000000000, 1000000};  // nothing policed: every punt reaches the ring
+    c.police = PuntPolicy{open, open, open, open, open, open, open, open};
+    Worker w(c);
+    w.attach();
+    unsigned shaped = 0;
+    for (unsigned round = 0; round < 200; ++round) {
+      std::vector<Frame> burst;
+      for (const Bytes& b : bases) burst.push_back(Frame{b, RTE_PKTMBUF_HEADROOM});
+      while (burst.size() < kBurst) burst.push_back(mutate(burst[rng() % bases.size()]));
+      std::shuffle(burst.begin(), burst.end(), rng);
+      std::vector<Bytes> want_sent, want_control;
+      unsigned n = 0;
+      for (const Frame& f : burst) {
+        if (!reference(f, want_sent, want_control)) continue;
+        rte_mbuf* m = mbuf_of(f);
+        ASSERT_NE(m, nullptr);
+        UpstreamShape sh;
+        shaped += upstream_shape(m, sh);
+        m->port = access_.id();
+        ASSERT_EQ(rte_ring_enqueue(access_.rx, m), 0);
+        ++n;
+      }
+      ASSERT_EQ(w.poll(), n);
+      w.flush();
+      std::vector<Bytes> sent;
+      for (void* m; rte_ring_dequeue(core_.tx, &m) == 0;) {
+        const char* why = nullptr;
+        EXPECT_EQ(rte_mbuf_check(static_cast<rte_mbuf*>(m), 1, &why), 0) << why;
+        sent.push_back(from_mbuf(static_cast<rte_mbuf*>(m)));
+        rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+      }
+      ASSERT_EQ(sent, want_sent) << "round " << round;
+      // The policer sorts punts onto two rings (LCP on the high one).
+      std::vector<Bytes> punted = take(rings_.to_control);
+      for (Bytes& b : take(rings_.to_control_high)) punted.push_back(std::move(b));
+      std::sort(punted.begin(), punted.end());
+      std::sort(want_control.begin(), want_control.end());
+      ASSERT_EQ(punted, want_control) << "round " << round;
+    }
+    w.detach();
+    free_control_rings(rings_);
+
+    const WorkerCounters& k = w.counters();
+    EXPECT_EQ(k.decap, ref.decap);
+    EXPECT_EQ(k.mss_clamped, ref.mss_clamped);
+    EXPECT_GT(k.mss_clamped, 0u);
+    for (size_t d = 0; d < kDropCount; ++d) EXPECT_EQ(k.drops[d], ref.drops[d]) << "drop reason " << d;
+    for (const uint16_t id : {uint16_t{0xb7e1}, uint16_t{0x0303}}) {
+      EXPECT_EQ(table_->state(id).rx_packets, ref_state[id].rx_packets) << id;
+      EXPECT_EQ(table_->state(id).rx_bytes, ref_state[id].rx_bytes) << id;
+      table_->state(id) = SessionState{};
+    }
+    // Every path was taken, many times.
+    EXPECT_GT(shaped, 3000u);
+    EXPECT_GT(ref_state[0xb7e1].rx_packets, 1000u);
+    EXPECT_GT(ref_state[0x0303].rx_packets, 100u);
+    EXPECT_GT(k.dropped(Drop::kSpoofedSource), 100u);
+    EXPECT_GT(k.dropped(Drop::kTtlExceeded), 100u);
+    EXPECT_GT(k.dropped(Drop::kNotOwner), 100u);
+    EXPECT_GT(k.dropped(Drop::kInnerIpv4Header), 0u);
+    EXPECT_GT(k.dropped(Drop::kUnknownSession), 0u);
+  }
+}
+
 // A line that changed between the worker's first look and its copy: the
 // frame is left exactly as it came (its Ethernet header put back over the
 // copy), nothing is counted, and the general path gets it.
