@@ -111,40 +111,45 @@ inline uint8_t* copy_template_with_ns(rte_mbuf* m, uint16_t strip, const Session
 // for a compact session, from its subscriber's DirectLine alone: w0 is
 // the line's first word (read with acquire, count even) and h its head,
 // which the caller has checked (the address, the owner). The line is
-// copied in front of the inner packet, right-aligned like a Session's
-// template (the head lands in the headroom), and kept only if the count
-// did not move meanwhile and the packet is within the MTU it carries:
-// false otherwise, with the frame as it was (its Ethernet header put back)
-// for the general path. Then the inner header (TTL, MSS: clamped counts
-// into *clamped) and what put_template() does, the padding dropped.
+// read into registers with what encap needs from it (the MTU, the MSS
+// limit and the header sum its template carries), and taken only if the
+// count did not move meanwhile and the packet is within that MTU: false
+// otherwise, with the frame unchanged, for the general path. Then the line
+// is stored in front of the inner packet, right-aligned like a Session's
+// template (the head lands in the headroom), and the inner header (TTL,
+// MSS: clamped counts into *clamped) and the outer lengths, checksum and
+// Ns are filled in, as put_template() does, the padding dropped.
 [[gnu::always_inline]] inline bool encap_from_line(rte_mbuf* m, uint16_t ip_len, const DirectLine& l, uint64_t w0,
                                                    const DirectHead& h, SessionState& state, uint64_t& clamped) {
   const uint16_t len = h.template_len();
   const uint16_t ip_offset = h.ip_offset();
-  uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
-  uint8_t ethernet[RTE_ETHER_HDR_LEN];
-  std::memcpy(ethernet, frame, sizeof ethernet);
-  uint8_t* out = frame + RTE_ETHER_HDR_LEN - len;
-  uint8_t* outer_ip = out + ip_offset;
-  uint16_t mtu;
-  if (!copy_direct_line(l, w0, out + len - RTE_CACHE_LINE_SIZE) ||
-      (std::memcpy(&mtu, outer_ip + kDirectMtuFromIp, 2), ip_len > mtu)) [[unlikely]] {
-    std::memcpy(frame, ethernet, sizeof ethernet);
+  // The outer IPv4 header's place in the line, and in the packet.
+  const size_t ip_at = direct_line_ip_at(h);
+  DirectLineRead r;
+  if (!load_direct_line(l, w0, ip_at, r) || ip_len > r.mtu) [[unlikely]]
     return false;
-  }
-  uint16_t mss_max, ip_sum;  // ip_sum: the folded header sum, not a checksum
-  std::memcpy(&mss_max, outer_ip + kDirectMssFromIp, 2);
-  std::memcpy(&ip_sum, outer_ip + kDirectSumFromIp, 2);
-  uint8_t* ip = frame + RTE_ETHER_HDR_LEN;
-  clamped += mss_clamp_ipv4(ip, ip_len, mss_max);
+  uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, RTE_ETHER_HDR_LEN);
+  auto* to = reinterpret_cast<__m128i*>(ip - RTE_CACHE_LINE_SIZE);
+  for (size_t i = 0; i < RTE_CACHE_LINE_SIZE / 16; ++i) _mm_storeu_si128(to + i, r.q[i]);
+  clamped += mss_clamp_ipv4(ip, ip_len, r.mss_max);
   ipv4_decrement_ttl(ip);
   m->data_off = static_cast<uint16_t>(m->data_off + RTE_ETHER_HDR_LEN - len);
   m->data_len = static_cast<uint16_t>(len + ip_len);
   m->pkt_len = m->data_len;
-  fill_outer_lengths(outer_ip, static_cast<uint16_t>(len - ip_offset + ip_len), ip_sum);
+  // The outer lengths and checksum: the header sum and the total length
+  // are each at most 0xFFFF, so one fold is enough.
+  uint8_t* outer_ip = ip - RTE_CACHE_LINE_SIZE + ip_at;
+  const auto outer_total = static_cast<uint16_t>(RTE_CACHE_LINE_SIZE - ip_at + ip_len);
+  uint32_t sum = uint32_t{r.ip_sum} + outer_total;
+  sum = (sum & 0xFFFF) + (sum >> 16);
+  const uint16_t total_be = __builtin_bswap16(outer_total), sum_be = __builtin_bswap16(static_cast<uint16_t>(~sum)),
+                 udp_be = __builtin_bswap16(static_cast<uint16_t>(outer_total - sizeof(rte_ipv4_hdr)));
+  std::memcpy(outer_ip + 2, &total_be, 2);
+  std::memcpy(outer_ip + 10, &sum_be, 2);
+  std::memcpy(outer_ip + sizeof(rte_ipv4_hdr) + 4, &udp_be, 2);
   if (h.sequenced()) {
     // RFC 2661 5.4: Ns counts data messages of the session, modulo 2^16.
-    const rte_be16_t ns = rte_cpu_to_be_16(state.next_ns++);
+    const uint16_t ns = __builtin_bswap16(state.next_ns++);
     std::memcpy(outer_ip + kDirectNsFromIp, &ns, 2);
   }
   count_encap(m, ip_offset, ip_len, state);

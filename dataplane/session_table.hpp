@@ -36,6 +36,8 @@
 #include <rte_common.h>
 #include <rte_ether.h>
 
+#include <emmintrin.h>
+
 #include "control/fast_path.hpp"
 
 struct rte_hash;
@@ -163,8 +165,8 @@ static_assert(offsetof(Session, mss_max) + sizeof(uint16_t) <= RTE_CACHE_LINE_SI
 //
 // The control thread rewrites a line in place under a sequence count
 // (odd while it writes); the worker copies it and takes the copy only if
-// the count was even and unchanged (read_direct_line(), or in place:
-// copy_direct_line(), direct_line_entry()). DPDK 22.11's rte_seqcount
+// the count was even and unchanged (read_direct_line(), or as encap
+// does: load_direct_line(), direct_line_entry()). DPDK 22.11's rte_seqcount
 // does the same with a 32-bit count (and is experimental); a line has
 // room for 16 bits. What a line points to is still covered by RCU.
 struct DirectHead {
@@ -212,15 +214,28 @@ static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN, "DirectHead::seq is the low 1
 
 // The worker's reads of a line in place, each checked against w0, the
 // line's first word read with acquire (and its count even): the direct
-// entry of a line without a template, and the whole line copied to `to`
-// (plain stores; what is there after a false return is garbage).
+// entry of a line without a template, and a compact line with what
+// encap needs from it (what is in r after a false return is garbage).
 [[gnu::always_inline]] inline bool direct_line_entry(const DirectLine& l, uint64_t w0, uint64_t& entry) {
   entry = __atomic_load_n(&l.w[kDirectLineEntry], __ATOMIC_RELAXED);
   __atomic_thread_fence(__ATOMIC_ACQUIRE);
   return __atomic_load_n(&l.w[0], __ATOMIC_RELAXED) == w0;
 }
-[[gnu::always_inline]] inline bool copy_direct_line(const DirectLine& l, uint64_t w0, uint8_t* to) {
-  std::memcpy(to, l.w, sizeof l.w);
+// A compact line as encap reads it: the whole line in registers, and the
+// three fields its template carries for encap (host order; see
+// DirectHead), read between the same two reads of the count.
+struct DirectLineRead {
+  __m128i q[RTE_CACHE_LINE_SIZE / 16];
+  uint16_t mtu, mss_max, ip_sum;
+};
+[[gnu::always_inline]] inline bool load_direct_line(const DirectLine& l, uint64_t w0, size_t ip_at,
+                                                    DirectLineRead& r) {
+  const auto* q = reinterpret_cast<const __m128i*>(l.w);
+  for (size_t i = 0; i < RTE_CACHE_LINE_SIZE / 16; ++i) r.q[i] = _mm_load_si128(q + i);
+  const uint8_t* ip = reinterpret_cast<const uint8_t*>(l.w) + ip_at;
+  std::memcpy(&r.mtu, ip + kDirectMtuFromIp, 2);
+  std::memcpy(&r.mss_max, ip + kDirectMssFromIp, 2);
+  std::memcpy(&r.ip_sum, ip + kDirectSumFromIp, 2);
   __atomic_thread_fence(__ATOMIC_ACQUIRE);
   return __atomic_load_n(&l.w[0], __ATOMIC_RELAXED) == w0;
 }

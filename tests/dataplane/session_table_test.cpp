@@ -188,23 +188,27 @@ TEST_F(SessionTableTest, ALineReadWhileItIsRewrittenIsWholeOrRefused) {
   uint64_t taken = 0, refused = 0, torn = 0;
   std::thread reader([&] {
     const DirectLine& l = table_->direct_line(rte_cpu_to_be_32(kSubscriber));
-    // Both ways the worker reads: into registers, and copied in place
-    // (in front of a packet) against the first word read before.
+    // Both ways the worker reads: the whole line, and encap's read with
+    // the fields it carries, against the first word read before.
     for (bool in_place = false; !stop.load(std::memory_order_relaxed); in_place = !in_place) {
       uint64_t w[RTE_CACHE_LINE_SIZE / 8];
       const uint64_t w0 = __atomic_load_n(&l.w[0], __ATOMIC_ACQUIRE);
-      const bool whole = in_place ? w0 % 2 == 0 && copy_direct_line(l, w0, reinterpret_cast<uint8_t*>(w))
+      DirectLineRead r{};
+      const bool whole = in_place ? w0 % 2 == 0 && load_direct_line(l, w0, direct_line_ip_at(direct_head(w0)), r)
                                   : read_direct_line(l, w);
       if (!whole) {
         ++refused;
         continue;
       }
       ++taken;
+      if (in_place) std::memcpy(w, r.q, sizeof w);
       Line got;
       std::memcpy(got.w, w, sizeof w);
       got.h = direct_head(w[0]);
       const uint16_t sid = static_cast<uint16_t>(got.bytes()[sid_at] << 8 | got.bytes()[sid_at + 1]);
       const uint16_t mtu = got.carried(kDirectMtuFromIp);
+      // encap's own read of the MTU, in the same window.
+      if (in_place && r.mtu != mtu) ++torn;
       if (!((sid == 0x1111 && mtu == sa.mtu) || (sid == 0x2222 && mtu == sb.mtu))) ++torn;
     }
   });
