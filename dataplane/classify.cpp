@@ -127,11 +127,11 @@ Verdict classify_upstream(const rte_mbuf* m, const SessionTable& table, uint16_t
     }
   }
 
-  uint32_t src_addr, dst_addr;
-  std::memcpy(&src_addr, ip + 12, 4);
-  std::memcpy(&dst_addr, ip + 16, 4);
-  const Session* s = detail::matching_session(table, tunnel_id, session_id, src_addr, dst_addr,
-                                              rte_cpu_to_be_16(src_port), rte_cpu_to_be_16(dst_port));
+  uint64_t addrs;
+  uint32_t ports;
+  std::memcpy(&addrs, ip + 12, 8);
+  std::memcpy(&ports, udp, 4);
+  const Session* s = detail::matching_session(table, tunnel_id, session_id, addrs, ports);
   if (s == nullptr) return drop = Drop::kUnknownSession, Verdict::kDrop;
 
   if (inner_at == 0) return drop = Drop::kPppHeader, Verdict::kDrop;

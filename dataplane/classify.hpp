@@ -84,11 +84,13 @@ namespace detail {
 }
 
 // The session a data message names, when the message came the session's
-// way: its tunnel, from its peer's address and port to ours (network
-// order). nullptr: an unknown session.
+// way: its tunnel, from its peer's address and port to ours. addrs is the
+// outer IPv4 source and destination and ports the UDP source and
+// destination ports, each as the frame carries them, read as one word
+// (little-endian: the source in the low half). nullptr: an unknown
+// session.
 [[gnu::always_inline]] inline const Session* matching_session(const SessionTable& table, uint16_t tunnel_id,
-                                                             uint16_t session_id, rte_be32_t src, rte_be32_t dst,
-                                                             rte_be16_t sport, rte_be16_t dport) {
+                                                             uint16_t session_id, uint64_t addrs, uint32_t ports) {
   static_assert(offsetof(Session, local_addr) == offsetof(Session, peer_addr) + 4 &&
                     offsetof(Session, peer_port) == offsetof(Session, peer_addr) + 8 &&
                     offsetof(Session, local_port) == offsetof(Session, peer_addr) + 10,
@@ -97,13 +99,11 @@ namespace detail {
   const Session* s = table.by_session_id(session_id);
   if (s == nullptr || s->local_tunnel_id != tunnel_id) return nullptr;
   // Two compares and one branch for the four fields.
-  uint64_t addrs;
-  uint32_t ports;
-  std::memcpy(&addrs, &s->peer_addr, 8);
-  std::memcpy(&ports, &s->peer_port, 4);
-  const uint64_t want_addrs = uint64_t{src} | uint64_t{dst} << 32;
-  const uint32_t want_ports = uint32_t{sport} | uint32_t{dport} << 16;
-  if (((addrs ^ want_addrs) | (ports ^ want_ports)) != 0) return nullptr;
+  uint64_t have_addrs;
+  uint32_t have_ports;
+  std::memcpy(&have_addrs, &s->peer_addr, 8);
+  std::memcpy(&have_ports, &s->peer_port, 4);
+  if (((have_addrs ^ addrs) | (have_ports ^ ports)) != 0) return nullptr;
   return s;
 }
 }  // namespace detail
@@ -114,8 +114,8 @@ namespace detail {
 // PPP FF 03 00 21. The worker reads it in a burst's first pass, fetches the
 // session by it, and has only the session left to check.
 struct UpstreamShape {
-  rte_be32_t src = 0, dst = 0;  // outer addresses
-  rte_be16_t sport = 0, dport = 0;
+  uint64_t addrs = 0;  // outer addresses and ports, as matching_session() takes them
+  uint32_t ports = 0;
   uint16_t tunnel_id = 0, session_id = 0;  // host order
   uint16_t inner_offset = 0, inner_len = 0;
 };
@@ -153,10 +153,8 @@ struct UpstreamShape {
   const uint32_t message_len = (flags & wire::kFlagLength) ? datagram_len : readable;
   out.inner_offset = static_cast<uint16_t>(kL2tpAt + hlen + 4);
   out.inner_len = static_cast<uint16_t>(message_len - hlen - 4);
-  std::memcpy(&out.src, ip + 12, 4);
-  std::memcpy(&out.dst, ip + 16, 4);
-  std::memcpy(&out.sport, udp, 2);
-  std::memcpy(&out.dport, udp + 2, 2);
+  std::memcpy(&out.addrs, ip + 12, 8);
+  std::memcpy(&out.ports, udp, 4);
   return true;
 }
 
@@ -165,7 +163,7 @@ struct UpstreamShape {
 inline Verdict classify_shaped(const UpstreamShape& sh, const SessionTable& table, uint16_t worker,
                                UpstreamPacket& out, Drop& drop) {
   const Session* s =
-      detail::matching_session(table, sh.tunnel_id, sh.session_id, sh.src, sh.dst, sh.sport, sh.dport);
+      detail::matching_session(table, sh.tunnel_id, sh.session_id, sh.addrs, sh.ports);
   if (s == nullptr) return drop = Drop::kUnknownSession, Verdict::kDrop;
   out.session = s;
   out.sequenced = false;

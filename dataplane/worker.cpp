@@ -268,8 +268,7 @@ void Worker::finish_upstream(UpstreamBurst& b, bool handed, bool admit) {
       // The common case in one go: what classify_shaped() and decap_ipv4()
       // check, for the frames they would pass.
       const UpstreamShape& sh = shapes[i];
-      const Session* s =
-          detail::matching_session(table, sh.tunnel_id, sh.session_id, sh.src, sh.dst, sh.sport, sh.dport);
+      const Session* s = detail::matching_session(table, sh.tunnel_id, sh.session_id, sh.addrs, sh.ports);
       if (s != nullptr && s->in_fast_path() && s->owner_worker == config_.id && !s->follows_peer &&
           decap_shaped(pkts[i], sh, *s, core_l2_, table.state(sh.session_id))) [[likely]] {
         ++counters_.decap;
