@@ -148,6 +148,19 @@ inline void Worker::send(rte_eth_dev_tx_buffer* buffer, uint16_t port, rte_mbuf*
   sent += rte_eth_tx_buffer(port, config_.tx_queue, buffer, m);
 }
 
+// send() for n packets at once: what fits into the buffer's room, a
+// flush when that fills it, and so on.
+void Worker::send_bulk(rte_eth_dev_tx_buffer* buffer, uint16_t port, rte_mbuf** pkts, uint16_t n, uint64_t& sent) {
+  while (n != 0) {
+    const uint16_t k = std::min<uint16_t>(n, static_cast<uint16_t>(buffer->size - buffer->length));
+    std::copy_n(pkts, k, buffer->pkts + buffer->length);
+    buffer->length = static_cast<uint16_t>(buffer->length + k);
+    pkts += k;
+    n = static_cast<uint16_t>(n - k);
+    if (buffer->length == buffer->size) sent += rte_eth_tx_buffer_flush(port, config_.tx_queue, buffer);
+  }
+}
+
 void Worker::enqueue_to_control(rte_ring* ring, rte_mbuf** pkts, uint16_t n) {
   if (n == 0) return;
   unsigned queued = rte_ring_sp_enqueue_burst(ring, reinterpret_cast<void**>(pkts), n, nullptr);
@@ -263,6 +276,10 @@ void Worker::finish_upstream(UpstreamBurst& b, bool handed, bool admit) {
   b.n = 0;
   Aside aside;
   uint64_t now = 0;
+  // What the shortcut decapsulated, for the core port's TX buffer in one
+  // go (in order: before anything the general path sends).
+  rte_mbuf* out[kBurst];
+  uint16_t nout = 0;
   for (uint16_t i = 0; i < n; ++i) {
     if (shaped[i]) [[likely]] {
       // The common case in one go: what classify_shaped() and decap_ipv4()
@@ -271,13 +288,15 @@ void Worker::finish_upstream(UpstreamBurst& b, bool handed, bool admit) {
       const Session* s = detail::matching_session(table, sh.tunnel_id, sh.session_id, sh.addrs, sh.ports);
       if (s != nullptr && s->in_fast_path() && s->owner_worker == config_.id && !s->follows_peer &&
           decap_shaped(pkts[i], sh, *s, core_l2_, table.state(sh.session_id))) [[likely]] {
-        ++counters_.decap;
         counters_.mss_clamped += mss_clamp_ipv4(rte_pktmbuf_mtod_offset(pkts[i], uint8_t*, core_l2_.len),
                                                 rte_pktmbuf_data_len(pkts[i]) - core_l2_.len, s->mss_max);
-        send(tx_core_, config_.core_port, pkts[i], counters_.tx_core);
+        out[nout++] = pkts[i];
         continue;
       }
     }
+    send_bulk(tx_core_, config_.core_port, out, nout, counters_.tx_core);
+    counters_.decap += nout;
+    nout = 0;
     Drop why = Drop::kCount;
     UpstreamPacket up;
     Verdict verdict = shaped[i] ? classify_shaped(shapes[i], table, config_.id, up, why)
@@ -353,6 +372,8 @@ void Worker::finish_upstream(UpstreamBurst& b, bool handed, bool admit) {
         break;
     }
   }
+  send_bulk(tx_core_, config_.core_port, out, nout, counters_.tx_core);
+  counters_.decap += nout;
   hand_over(aside.hand, aside.owners, aside.nh, true);
   to_control(aside.control, aside.nc);
   rte_pktmbuf_free_bulk(aside.dropped, aside.nd);
@@ -453,6 +474,14 @@ void Worker::finish_downstream(DownstreamBurst& b, bool handed) {
   const rte_be32_t* dst = b.dst;
   b.n = 0;
   Aside aside;
+  // What the fast path encapsulated, for the access port's TX buffer in
+  // one go (in order: before anything the general path sends).
+  rte_mbuf* out[kBurst];
+  uint16_t nout = 0;
+  // A compact line is this worker's subscriber's when its count is even
+  // and its head has the address's high octets and this owner.
+  constexpr uint64_t kCompactMask = 0x00FFFFFF00000001;
+  const uint64_t owner = uint64_t{config_.id} << 48;
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     const DirectLine* l = line[i];
@@ -465,17 +494,14 @@ void Worker::finish_downstream(DownstreamBurst& b, bool handed) {
       uint16_t high;
       std::memcpy(&high, &dst[i], 2);
       uint64_t entry = 0;
-      if (h.seq % 2 != 0) {
-        // being rewritten: the general path
-      } else if (h.shape != 0) {
-        if (h.addr_high == high && h.owner_worker == config_.id &&
+      if (h.shape != 0) {
+        if ((w0 & kCompactMask) == (owner | uint64_t{high} << 32) &&
             encap_from_line(m, ip_len[i], *l, w0, h, table.state(h.session_id), counters_.mss_clamped))
             [[likely]] {
-          ++counters_.encap;
-          send(tx_access_, config_.access_port, m, counters_.tx_access);
+          out[nout++] = m;
           continue;
         }
-      } else if (direct_line_entry(*l, w0, entry)) {
+      } else if (h.seq % 2 == 0 && direct_line_entry(*l, w0, entry)) {
         uint16_t id = 0;
         const Session* s = SessionTable::direct_session(entry, id);
         // The same checks on the Session (the entry may be another
@@ -483,14 +509,19 @@ void Worker::finish_downstream(DownstreamBurst& b, bool handed) {
         if (s != nullptr && s->subscriber_addr == dst[i] && s->owner_worker == config_.id && ip_len[i] <= s->mtu)
             [[likely]] {
           encap_shaped(m, ip_len[i], *s, table.state(id), counters_.mss_clamped);
-          ++counters_.encap;
-          send(tx_access_, config_.access_port, m, counters_.tx_access);
+          out[nout++] = m;
           continue;
         }
       }
     }
+    // Being rewritten, not ours, or not the common case.
+    send_bulk(tx_access_, config_.access_port, out, nout, counters_.tx_access);
+    counters_.encap += nout;
+    nout = 0;
     downstream_general(m, handed, aside);
   }
+  send_bulk(tx_access_, config_.access_port, out, nout, counters_.tx_access);
+  counters_.encap += nout;
   hand_over(aside.hand, aside.owners, aside.nh, false);
   to_control(aside.control, aside.nc);
   rte_pktmbuf_free_bulk(aside.dropped, aside.nd);

@@ -610,6 +610,46 @@ TEST_F(WorkerTest, UpstreamShortcutSendsWhatTheGeneralPathWould) {
   }
 }
 
+// The worker encapsulates from the subscriber's line when its count is
+// even and its head names the subscriber and this worker, and from the
+// Session otherwise. A mark put in the line's template (as no writer
+// would) shows which: the outer IPv4 ID.
+TEST_F(WorkerTest, EncapTakesTheLineOnlyWhenItsCountIsEvenAndItsHeadIsTheSubscribersAndOurs) {
+  auto& l = const_cast<DirectLine&>(table_->direct_line(rte_cpu_to_be_32(kSubscriber)));
+  const uint64_t w0 = l.w[0];
+  const DirectHead h = direct_head(w0);
+  ASSERT_NE(h.shape, 0) << "the plain session is compact";
+  auto* bytes = reinterpret_cast<uint8_t*>(l.w);
+  const size_t id_at = direct_line_ip_at(h) + 4;  // the outer IPv4 ID
+  const uint16_t unmarked = static_cast<uint16_t>(bytes[id_at] << 8 | bytes[id_at + 1]);
+  bytes[id_at] = 0x5a;
+  bytes[id_at + 1] = 0xa5;
+  auto outer_id = [&](uint64_t head) {
+    __atomic_store_n(&l.w[0], head, __ATOMIC_RELEASE);
+    WorkerConfig c = config();
+    Worker w(c);
+    inject(core_.rx, {to_host(inner_ipv4(kInternetHost, kSubscriber, 64))});
+    w.attach();
+    w.poll();
+    w.flush();
+    w.detach();
+    free_control_rings(rings_);
+    const std::vector<Bytes> sent = take(access_.tx);
+    if (sent.size() != 1) return -1;
+    const size_t at = RTE_ETHER_HDR_LEN + 4;
+    return sent[0][at] << 8 | sent[0][at + 1];
+  };
+  EXPECT_EQ(outer_id(w0), 0x5aa5) << "the line";
+  EXPECT_EQ(outer_id(w0 | 1), unmarked) << "being rewritten: the Session";
+  // A head for another subscriber's high octets, or for another owner:
+  // not the line (the general path finds the session by the hash).
+  EXPECT_EQ(outer_id(w0 ^ (uint64_t{0x0100} << 32)), unmarked);
+  EXPECT_EQ(outer_id(w0 ^ (uint64_t{1} << 48)), unmarked);
+  bytes[id_at] = static_cast<uint8_t>(unmarked >> 8);
+  bytes[id_at + 1] = static_cast<uint8_t>(unmarked);
+  __atomic_store_n(&l.w[0], w0, __ATOMIC_RELEASE);
+}
+
 // A line that changed between the worker's first look and its read: the
 // frame is left exactly as it came (nothing is stored before the read is
 // known whole), nothing is counted, and the general path gets it.
