@@ -202,7 +202,7 @@ static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN, "DirectHead::seq is the low 1
 
 // The head of a line from its first word (DirectHead's layout,
 // little-endian).
-[[gnu::always_inline]] inline DirectHead direct_head(uint64_t w0) {
+[[gnu::always_inline]] constexpr DirectHead direct_head(uint64_t w0) {
   DirectHead h;
   h.seq = static_cast<uint16_t>(w0);
   h.session_id = static_cast<uint16_t>(w0 >> 16);

@@ -481,6 +481,9 @@ void Worker::finish_downstream(DownstreamBurst& b, bool handed) {
   // A compact line is this worker's subscriber's when its count is even
   // and its head has the address's high octets and this owner.
   constexpr uint64_t kCompactMask = 0x00FFFFFF00000001;
+  static_assert(direct_head(kCompactMask).seq == 1 && direct_head(kCompactMask).session_id == 0 &&
+                direct_head(kCompactMask).addr_high == 0xFFFF && direct_head(kCompactMask).owner_worker == 0xFF &&
+                direct_head(kCompactMask).shape == 0);
   const uint64_t owner = uint64_t{config_.id} << 48;
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
