@@ -100,6 +100,80 @@ class WorkerTest : public FastPathTest {
     return e;
   }
 
+  // A TCP SYN header with MSS 1460 (what the MSS clamp changes); its
+  // checksum is updated, not checked.
+  static Bytes tcp_syn_mss_1460() {
+    Bytes tcp;
+    put16(tcp, 40000);
+    put16(tcp, 443);
+    put32(tcp, 0x01020304);
+    put32(tcp, 0);
+    tcp.push_back(0x60);  // data offset 24
+    tcp.push_back(0x02);  // SYN
+    put16(tcp, 65535);
+    put16(tcp, 0x1234);
+    put16(tcp, 0);
+    append(tcp, Bytes{2, 4, 0x05, 0xb4});
+    return tcp;
+  }
+
+  // A frame as a PMD may hand it over: where its data starts, and for a
+  // chain of two segments, where the second begins.
+  struct Frame {
+    Bytes bytes;
+    uint16_t headroom = RTE_PKTMBUF_HEADROOM;
+    size_t split = 0;  // not 0: a second segment from this octet on
+  };
+  static rte_mbuf* mbuf_of(const Frame& f) {
+    const size_t first = f.split != 0 && f.split < f.bytes.size() ? f.split : f.bytes.size();
+    rte_mbuf* m = rte_pktmbuf_alloc(test_pool());
+    if (m == nullptr) return m;
+    m->data_off = f.headroom;
+    char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(first));
+    rte_mbuf* tail = first < f.bytes.size() ? rte_pktmbuf_alloc(test_pool()) : nullptr;
+    char* q = tail ? rte_pktmbuf_append(tail, static_cast<uint16_t>(f.bytes.size() - first)) : nullptr;
+    if (p == nullptr || (first < f.bytes.size() && (q == nullptr || rte_pktmbuf_chain(m, tail) != 0))) {
+      rte_pktmbuf_free(m);
+      rte_pktmbuf_free(tail);
+      return nullptr;
+    }
+    std::memcpy(p, f.bytes.data(), first);
+    if (q != nullptr) std::memcpy(q, f.bytes.data() + first, f.bytes.size() - first);
+    return m;
+  }
+
+  // f with up to three octets changed, mostly among the `span` after the
+  // Ethernet addresses and often to one of `edges`, sometimes cut short or
+  // lengthened, its headroom sometimes changed (even, as every PMD places
+  // a frame, down to none) and, when `chains`, sometimes in two segments
+  // (the second from past `whole` octets or within them).
+  template <size_t N>
+  static Frame mutate(Frame f, std::mt19937& rng, size_t span, const uint8_t (&edges)[N], bool chains = false,
+                      size_t whole = 0) {
+    const unsigned changes = rng() % 4;
+    for (unsigned k = 0; k < changes && !f.bytes.empty(); ++k) {
+      const size_t at = rng() % 4 != 0 ? 12 + rng() % span : rng() % f.bytes.size();
+      if (at >= f.bytes.size()) continue;
+      f.bytes[at] = rng() % 2 ? edges[rng() % N] : static_cast<uint8_t>(rng());
+    }
+    if (rng() % 8 == 0) f.bytes.resize(rng() % (f.bytes.size() + 1));
+    if (rng() % 5 == 0) f.bytes.resize(f.bytes.size() + 1 + rng() % 30, static_cast<uint8_t>(rng()));
+    if (rng() % 5 == 0) f.headroom = static_cast<uint16_t>(2 * (rng() % (RTE_PKTMBUF_HEADROOM / 2 + 1)));
+    if (chains && rng() % 6 == 0) f.split = rng() % 2 ? whole + rng() % 40 : 1 + rng() % whole;
+    return f;
+  }
+
+  // A burst of kBurst frames in random order: each of bases once, the rest
+  // mutate()d copies of them.
+  template <class Mutate>
+  static std::vector<Frame> mixed_burst(const std::vector<Bytes>& bases, Mutate mutate, std::mt19937& rng) {
+    std::vector<Frame> burst;
+    for (const Bytes& b : bases) burst.push_back(Frame{b});
+    while (burst.size() < kBurst) burst.push_back(mutate(burst[rng() % bases.size()]));
+    std::shuffle(burst.begin(), burst.end(), rng);
+    return burst;
+  }
+
   RingPort access_{"access"};
   RingPort core_{"core"};
   ControlRings rings_;
@@ -284,38 +358,9 @@ TEST_F(WorkerTest, DownstreamShortcutSendsWhatTheGeneralPathWould) {
   }
   std::vector<Bytes> bases;
   for (const Sub& sub : subs) bases.push_back(to_host(inner_ipv4(kInternetHost, sub.addr, 64, 30)));
-  {
-    // A SYN with MSS 1460: clamped to the session's limit.
-    Bytes tcp;
-    put16(tcp, 40000);
-    put16(tcp, 443);
-    put32(tcp, 0x01020304);
-    put32(tcp, 0);
-    tcp.push_back(0x60);  // data offset 24
-    tcp.push_back(0x02);  // SYN
-    put16(tcp, 65535);
-    put16(tcp, 0x1234);   // checksum: updated, not checked
-    put16(tcp, 0);
-    append(tcp, Bytes{2, 4, 0x05, 0xb4});
-    bases.push_back(to_host(cat(ipv4_header(kInternetHost, kSubscriber, 6, 64, 44, 0x3344, 0x4000), tcp)));
-  }
-
-  struct Frame {
-    Bytes bytes;
-    uint16_t headroom;
-  };
-  auto mbuf_of = [](const Frame& f) {
-    rte_mbuf* m = rte_pktmbuf_alloc(test_pool());
-    if (m == nullptr) return m;
-    m->data_off = f.headroom;
-    char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(f.bytes.size()));
-    if (p == nullptr) {
-      rte_pktmbuf_free(m);
-      return static_cast<rte_mbuf*>(nullptr);
-    }
-    std::memcpy(p, f.bytes.data(), f.bytes.size());
-    return m;
-  };
+  // A SYN with MSS 1460: clamped to the session's limit.
+  bases.push_back(
+      to_host(cat(ipv4_header(kInternetHost, kSubscriber, 6, 64, 44, 0x3344, 0x4000), tcp_syn_mss_1460())));
 
   // The general path alone, on a copy, with its own session states.
   std::map<uint16_t, SessionState> ref_state;
@@ -340,31 +385,15 @@ TEST_F(WorkerTest, DownstreamShortcutSendsWhatTheGeneralPathWould) {
   };
 
   std::mt19937 rng(20261127);
-  auto mutate = [&](Frame f) {
-    const unsigned changes = rng() % 4;
-    for (unsigned k = 0; k < changes && !f.bytes.empty(); ++k) {
-      // Mostly the Ethernet type and the IPv4 header, sometimes anywhere.
-      const size_t at = rng() % 4 != 0 ? 12 + rng() % 22 : rng() % f.bytes.size();
-      if (at >= f.bytes.size()) continue;
-      static constexpr uint8_t kEdge[] = {0x00, 0x01, 0x02, 0x45, 0x46, 0x44, 0x55, 0x08, 0x81, 0x06, 0xff};
-      f.bytes[at] = rng() % 2 ? kEdge[rng() % sizeof(kEdge)] : static_cast<uint8_t>(rng());
-    }
-    if (rng() % 8 == 0) f.bytes.resize(rng() % (f.bytes.size() + 1));
-    if (rng() % 5 == 0) f.bytes.resize(f.bytes.size() + 1 + rng() % 30, static_cast<uint8_t>(rng()));
-    // Even, as every PMD places a frame (DPDK's header structs want 2-octet
-    // alignment), and down to none at all.
-    if (rng() % 5 == 0) f.headroom = static_cast<uint16_t>(2 * (rng() % (RTE_PKTMBUF_HEADROOM / 2 + 1)));
-    return f;
-  };
+  // Mostly the Ethernet type and the IPv4 header, sometimes anywhere.
+  static constexpr uint8_t kEdge[] = {0x00, 0x01, 0x02, 0x45, 0x46, 0x44, 0x55, 0x08, 0x81, 0x06, 0xff};
+  auto mutate = [&](const Frame& f) { return WorkerTest::mutate(f, rng, 22, kEdge); };
 
   Worker w(config());
   w.attach();
   unsigned shortcut_candidates = 0;
   for (unsigned round = 0; round < 200; ++round) {
-    std::vector<Frame> burst;
-    for (const Bytes& b : bases) burst.push_back(Frame{b, RTE_PKTMBUF_HEADROOM});
-    while (burst.size() < kBurst) burst.push_back(mutate(burst[rng() % bases.size()]));
-    std::shuffle(burst.begin(), burst.end(), rng);
+    const std::vector<Frame> burst = mixed_burst(bases, mutate, rng);
     std::vector<Bytes> want_sent, want_control;
     for (const Frame& f : burst) {
       reference(f, want_sent, want_control);
@@ -444,17 +473,6 @@ TEST_F(WorkerTest, UpstreamShortcutSendsWhatTheGeneralPathWould) {
   auto ip_from = [&](uint32_t src, uint8_t ttl = 64) {
     return cat(ipv4_header(src, kInternetHost, 17, ttl, 38, 0x1234, 0), cat(udp_header(5000, 53, 10), Bytes(10, 7)));
   };
-  Bytes syn;
-  put16(syn, 40000);
-  put16(syn, 443);
-  put32(syn, 0x01020304);
-  put32(syn, 0);
-  syn.push_back(0x60);  // data offset 24
-  syn.push_back(0x02);  // SYN
-  put16(syn, 65535);
-  put16(syn, 0x1234);
-  put16(syn, 0);
-  append(syn, Bytes{2, 4, 0x05, 0xb4});
   Bytes with_options = ip_from(kSubscriber);
   with_options[0] = 0x46;  // IHL 6: the general path's
   with_options.insert(with_options.begin() + 20, {1, 1, 1, 0});
@@ -465,7 +483,7 @@ TEST_F(WorkerTest, UpstreamShortcutSendsWhatTheGeneralPathWould) {
       upstream(l2tp_ppp(0x4d2a, 0xb7e1, with_length, 0x0021, ip_from(kSubscriber))),
       upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, cat(ip_from(kSubscriber), Bytes(6, 0)))),  // PPP padding
       upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021,
-                        cat(ipv4_header(kSubscriber, kInternetHost, 6, 64, 44, 0x3344, 0x4000), syn))),
+                        cat(ipv4_header(kSubscriber, kInternetHost, 6, 64, 44, 0x3344, 0x4000), tcp_syn_mss_1460()))),
       upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, ip_from(kSubscriber + 9))),  // spoofed
       upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, ip_from(kSubscriber, 1))),
       upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, with_options)),
@@ -475,46 +493,11 @@ TEST_F(WorkerTest, UpstreamShortcutSendsWhatTheGeneralPathWould) {
       upstream(l2tp_ppp(0x4d2a, 0x0404, {}, 0x0021, ip_from(kSubscriber + 3))),
   };
 
-  struct Frame {
-    Bytes bytes;
-    uint16_t headroom;
-    size_t split = 0;  // not 0: a second segment from this octet on
-  };
-  auto mbuf_of = [](const Frame& f) {
-    const size_t first = f.split != 0 && f.split < f.bytes.size() ? f.split : f.bytes.size();
-    rte_mbuf* m = rte_pktmbuf_alloc(test_pool());
-    if (m == nullptr) return m;
-    m->data_off = f.headroom;
-    char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(first));
-    rte_mbuf* tail = first < f.bytes.size() ? rte_pktmbuf_alloc(test_pool()) : nullptr;
-    char* q = tail ? rte_pktmbuf_append(tail, static_cast<uint16_t>(f.bytes.size() - first)) : nullptr;
-    if (p == nullptr || (first < f.bytes.size() && (q == nullptr || rte_pktmbuf_chain(m, tail) != 0))) {
-      rte_pktmbuf_free(m);
-      rte_pktmbuf_free(tail);
-      return static_cast<rte_mbuf*>(nullptr);
-    }
-    std::memcpy(p, f.bytes.data(), first);
-    if (q != nullptr) std::memcpy(q, f.bytes.data() + first, f.bytes.size() - first);
-    return m;
-  };
   std::mt19937 rng(20261128);
-  auto mutate = [&](Frame f) {
-    const unsigned changes = rng() % 4;
-    for (unsigned k = 0; k < changes && !f.bytes.empty(); ++k) {
-      // Mostly the outer headers, L2TP, PPP and the inner IPv4 header.
-      const size_t at = rng() % 4 != 0 ? 12 + rng() % 62 : rng() % f.bytes.size();
-      if (at >= f.bytes.size()) continue;
-      static constexpr uint8_t kEdge[] = {0x00, 0x01, 0x02, 0x45, 0x46, 0x40, 0x44, 0x08, 0x06, 0x11, 0x21, 0xff};
-      f.bytes[at] = rng() % 2 ? kEdge[rng() % sizeof(kEdge)] : static_cast<uint8_t>(rng());
-    }
-    if (rng() % 8 == 0) f.bytes.resize(rng() % (f.bytes.size() + 1));
-    if (rng() % 5 == 0) f.bytes.resize(f.bytes.size() + 1 + rng() % 30, static_cast<uint8_t>(rng()));
-    if (rng() % 5 == 0) f.headroom = static_cast<uint16_t>(2 * (rng() % (RTE_PKTMBUF_HEADROOM / 2 + 1)));
-    // Two segments, the second from past the inner IPv4 header or within
-    // the headers.
-    if (rng() % 6 == 0) f.split = rng() % 2 ? 74 + rng() % 40 : 1 + rng() % 80;
-    return f;
-  };
+  // Mostly the outer headers, L2TP, PPP and the inner IPv4 header; chains
+  // split within the headers or after the inner one (74 octets).
+  static constexpr uint8_t kEdge[] = {0x00, 0x01, 0x02, 0x45, 0x46, 0x40, 0x44, 0x08, 0x06, 0x11, 0x21, 0xff};
+  auto mutate = [&](const Frame& f) { return WorkerTest::mutate(f, rng, 62, kEdge, true, 74); };
 
   for (const uint16_t vlan : {uint16_t{0}, uint16_t{100}}) {
     SCOPED_TRACE(vlan);
@@ -552,10 +535,7 @@ TEST_F(WorkerTest, UpstreamShortcutSendsWhatTheGeneralPathWould) {
     w.attach();
     unsigned shaped = 0;
     for (unsigned round = 0; round < 200; ++round) {
-      std::vector<Frame> burst;
-      for (const Bytes& b : bases) burst.push_back(Frame{b, RTE_PKTMBUF_HEADROOM});
-      while (burst.size() < kBurst) burst.push_back(mutate(burst[rng() % bases.size()]));
-      std::shuffle(burst.begin(), burst.end(), rng);
+      const std::vector<Frame> burst = mixed_burst(bases, mutate, rng);
       std::vector<Bytes> want_sent, want_control;
       unsigned n = 0;
       for (const Frame& f : burst) {
