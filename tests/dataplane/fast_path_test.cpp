@@ -562,5 +562,58 @@ TEST_F(FastPathTest, TheCommonShapeShortcutAgreesWithTheFullClassifier) {
   EXPECT_EQ(compared, shaped);
 }
 
+// decap_shaped() takes the frames nearly every LAC sends, with the same
+// result as decap_ipv4(), and refuses, changing nothing, what the general
+// path must judge (its drop reasons are decap_ipv4()'s).
+TEST_F(FastPathTest, DecapShapedTakesTheCommonFramesAsDecapIpv4AndRefusesTheRest) {
+  ASSERT_TRUE(table_->publish(entry()));
+  const Session& s = *table_->by_session_id(0xb7e1);
+  auto ip_from = [](uint32_t src, uint8_t ttl = 64) { return inner_ipv4(src, kInternetHost, ttl); };
+  Bytes with_options = ip_from(kSubscriber);
+  with_options[0] = 0x46;
+  with_options.insert(with_options.begin() + 20, {1, 1, 1, 0});
+  L2tpOptions with_length;
+  with_length.length = true;
+  struct Case {
+    Bytes frame;
+    bool taken;
+  };
+  const std::vector<Case> cases{
+      {upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, ip_from(kSubscriber))), true},
+      {upstream(l2tp_ppp(0x4d2a, 0xb7e1, with_length, 0x0021, ip_from(kSubscriber))), true},
+      {upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, cat(ip_from(kSubscriber), Bytes(7, 0)))), true},
+      {upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, ip_from(kSubscriber + 1))), false},  // spoofed
+      {upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, ip_from(kSubscriber, 1))), false},
+      {upstream(l2tp_ppp(0x4d2a, 0xb7e1, {}, 0x0021, with_options)), false},
+  };
+  for (const uint16_t vlan : {uint16_t{0}, uint16_t{42}}) {
+    CoreNextHop hop = hop_;
+    hop.vlan = vlan;
+    const CoreL2Header l2(hop);
+    for (size_t i = 0; i < cases.size(); ++i) {
+      SCOPED_TRACE(testing::Message() << "case " << i << " vlan " << vlan);
+      MbufPtr quick(cases[i].frame), general(cases[i].frame);
+      UpstreamShape sh;
+      ASSERT_TRUE(upstream_shape(quick.m, sh));
+      SessionState quick_state, general_state;
+      ASSERT_EQ(decap_shaped(quick.m, sh, s, l2, quick_state), cases[i].taken);
+      if (!cases[i].taken) {
+        EXPECT_EQ(from_mbuf(quick.m), cases[i].frame) << "refused: unchanged";
+        EXPECT_EQ(quick_state.rx_packets, 0u);
+        continue;
+      }
+      UpstreamPacket up;
+      Drop why = Drop::kCount;
+      ASSERT_EQ(classify_upstream(general.m, *table_, 0, up, why), Verdict::kFast);
+      ASSERT_TRUE(decap_ipv4(general.m, up, hop, general_state, why));
+      EXPECT_EQ(from_mbuf(quick.m), from_mbuf(general.m));
+      EXPECT_EQ(quick.m->l2_len, general.m->l2_len);
+      EXPECT_EQ(quick.m->l3_len, general.m->l3_len);
+      EXPECT_EQ(quick_state.rx_packets, 1u);
+      EXPECT_EQ(quick_state.rx_bytes, general_state.rx_bytes);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace l2tp::dp::test
