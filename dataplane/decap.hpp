@@ -22,8 +22,8 @@ struct CoreNextHop {
   uint16_t vlan = 0;
 };
 
-// CoreNextHop as the octets decap writes in front of the inner packet
-// (Ethernet [+ 802.1Q] with type IPv4), built once per worker.
+// CoreNextHop as the octets written in front of an inner packet for the
+// core port (Ethernet [+ 802.1Q] with type IPv4), built once.
 struct CoreL2Header {
   uint8_t octets[24]{};
   uint16_t len = RTE_ETHER_HDR_LEN;  // 14, or 18 tagged
@@ -40,6 +40,16 @@ struct CoreL2Header {
     const rte_be16_t ipv4_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
     std::memcpy(octets + len - 2, &ipv4_type, 2);
   }
+
+  // Writes the header into the len octets that end at ip, where the inner
+  // IPv4 header begins: overlapping 8-octet stores from both ends (and the
+  // middle, tagged).
+  void write_before(uint8_t* ip) const {
+    uint8_t* eth = ip - len;
+    std::memcpy(eth, octets, 8);
+    if (len > 16) std::memcpy(eth + 8, octets + 8, 8);
+    std::memcpy(ip - 8, octets + len - 8, 8);
+  }
 };
 
 // Turns the frame classify_upstream() accepted into Ethernet / inner IPv4
@@ -48,7 +58,7 @@ struct CoreL2Header {
 // incremental checksum, drops link padding, and counts the packet on the
 // session. false with drop set when the packet must be freed; the mbuf is
 // then unchanged. Inline: it runs once per packet in the worker's loop.
-[[gnu::always_inline]] inline bool decap_ipv4(rte_mbuf* m, const UpstreamPacket& pkt, const CoreNextHop& hop,
+[[gnu::always_inline]] inline bool decap_ipv4(rte_mbuf* m, const UpstreamPacket& pkt, const CoreL2Header& l2h,
                                               SessionState& state, Drop& drop) {
   uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
   uint8_t* ip = frame + pkt.inner_offset;
@@ -64,7 +74,7 @@ struct CoreL2Header {
   // RFC 1812 5.3.1: a router must not forward a packet whose TTL reaches 0.
   if (ip[8] <= 1) return drop = Drop::kTtlExceeded, false;
 
-  const uint16_t l2 = hop.vlan ? RTE_ETHER_HDR_LEN + 4 : RTE_ETHER_HDR_LEN;
+  const uint16_t l2 = l2h.len;
   // PPP padding or anything past the inner total length is not forwarded.
   const uint32_t excess = rte_pktmbuf_pkt_len(m) - pkt.inner_offset - total;
   if (excess != 0 && rte_pktmbuf_trim(m, static_cast<uint16_t>(excess)) != 0) [[unlikely]]
@@ -78,15 +88,7 @@ struct CoreL2Header {
   m->data_off = static_cast<uint16_t>(m->data_off + cut);
   m->data_len = static_cast<uint16_t>(m->data_len - cut);
   m->pkt_len -= cut;
-  uint8_t* eth = frame + cut;
-  std::memcpy(eth, &hop.dst, RTE_ETHER_ADDR_LEN);
-  std::memcpy(eth + 6, &hop.src, RTE_ETHER_ADDR_LEN);
-  if (hop.vlan) {
-    const rte_be16_t tag[2] = {rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN), rte_cpu_to_be_16(hop.vlan)};
-    std::memcpy(eth + 12, tag, 4);
-  }
-  const rte_be16_t ipv4_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-  std::memcpy(eth + l2 - 2, &ipv4_type, 2);
+  l2h.write_before(ip);
   m->l2_len = l2;
   m->l3_len = ihl;
 
@@ -100,8 +102,7 @@ struct CoreL2Header {
 // worker's (the caller checked): one segment, an inner IPv4 header of 20
 // octets and its total length within the PPP payload. Checks the source
 // (anti-spoofing) and the TTL, and does what decap_ipv4() does in fewer
-// steps: the L2 header in two or three stores, the padding dropped by the
-// lengths. false, with the frame unchanged, for anything else, whose
+// steps: the padding dropped by the lengths. false, with the frame unchanged, for anything else, whose
 // verdict and drop reason decap_ipv4() then gives.
 [[gnu::always_inline]] inline bool decap_shaped(rte_mbuf* m, const UpstreamShape& sh, const Session& s,
                                                 const CoreL2Header& l2, SessionState& state) {
@@ -115,13 +116,8 @@ struct CoreL2Header {
       ip[8] <= 1 || rte_pktmbuf_data_len(m) != rte_pktmbuf_pkt_len(m)) [[unlikely]]
     return false;
   ipv4_decrement_ttl(ip);
-  // The L2 header ends where the inner packet begins: overlapping 8-octet
-  // stores from both ends (and the middle, tagged).
   const uint16_t len = l2.len;
-  uint8_t* eth = ip - len;
-  std::memcpy(eth, l2.octets, 8);
-  if (len > 16) std::memcpy(eth + 8, l2.octets + 8, 8);
-  std::memcpy(ip - 8, l2.octets + len - 8, 8);
+  l2.write_before(ip);
   m->data_off = static_cast<uint16_t>(m->data_off + sh.inner_offset - len);
   m->data_len = static_cast<uint16_t>(len + total);
   m->pkt_len = m->data_len;

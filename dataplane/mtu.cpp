@@ -118,7 +118,7 @@ bool TokenBucket::take(uint64_t now) {
 void DownstreamMtu::init(const MtuConfig& config, rte_be32_t core_addr, const CoreNextHop& hop) {
   config_ = config;
   core_addr_ = core_addr;
-  hop_ = hop;
+  l2_ = CoreL2Header(hop);
   icmp_tokens_.configure(config.icmp_per_second, kIcmpBurst, rte_get_tsc_hz(), rte_rdtsc());
 }
 
@@ -176,7 +176,7 @@ bool DownstreamMtu::make_icmp(rte_mbuf* m, const DownstreamPacket& pkt, uint16_t
   // dropped L2 header leaves.
   const uint16_t ihl = static_cast<uint16_t>((rte_pktmbuf_mtod_offset(m, const uint8_t*, pkt.l2_len)[0] & 0x0F) * 4);
   const uint16_t quote = static_cast<uint16_t>(ihl + 8);
-  const uint16_t l2 = hop_.vlan ? RTE_ETHER_HDR_LEN + 4 : RTE_ETHER_HDR_LEN;
+  const uint16_t l2 = l2_.len;
   const uint16_t head = static_cast<uint16_t>(l2 + sizeof(rte_ipv4_hdr) + 8);
   if (rte_pktmbuf_headroom(m) + pkt.l2_len < head) return false;
   rte_pktmbuf_adj(m, pkt.l2_len);
@@ -190,13 +190,7 @@ bool DownstreamMtu::make_icmp(rte_mbuf* m, const DownstreamPacket& pkt, uint16_t
   uint8_t* eth = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, head));
   const uint8_t* original = eth + head;
 
-  std::memcpy(eth, &hop_.dst, RTE_ETHER_ADDR_LEN);
-  std::memcpy(eth + 6, &hop_.src, RTE_ETHER_ADDR_LEN);
-  if (hop_.vlan) {
-    store_be16(eth + 12, RTE_ETHER_TYPE_VLAN);
-    store_be16(eth + 14, hop_.vlan);
-  }
-  store_be16(eth + l2 - 2, RTE_ETHER_TYPE_IPV4);
+  l2_.write_before(eth + l2);
 
   uint8_t* ip = eth + l2;
   ip[0] = 0x45;

@@ -112,7 +112,7 @@ class DownstreamMtu {
 
   MtuConfig config_;
   rte_be32_t core_addr_ = 0;
-  CoreNextHop hop_;
+  CoreL2Header l2_;  // the ICMP errors' L2 header
   TokenBucket icmp_tokens_;
   uint16_t icmp_id_ = 0;  // IPv4 Identification of our ICMP errors
 };

@@ -325,7 +325,7 @@ void Worker::finish_upstream(UpstreamBurst& b, bool handed, bool admit) {
         const Session* s = up.session;
         if (s->follows_peer) [[unlikely]]
           note_peer_sequencing(up);
-        if (decap_ipv4(m, up, config_.core_hop, table.state(s->local_session_id), why)) {
+        if (decap_ipv4(m, up, core_l2_, table.state(s->local_session_id), why)) {
           ++counters_.decap;
           counters_.mss_clamped += mss_clamp_ipv4(rte_pktmbuf_mtod_offset(m, uint8_t*, m->l2_len),
                                                   rte_pktmbuf_data_len(m) - m->l2_len, s->mss_max);

@@ -213,7 +213,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   uint64_t last_drain_ = 0;
   DownstreamMtu mtu_;
   PuntPolicer policer_;
-  CoreL2Header core_l2_;  // config_.core_hop as decap_shaped() writes it
+  CoreL2Header core_l2_;  // config_.core_hop as decap writes it
 };
 
 }  // namespace l2tp::dp

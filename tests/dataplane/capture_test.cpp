@@ -72,7 +72,7 @@ TEST_F(CaptureTest, XL2tpdDataMessageDecapsulatesToItsInnerPacket) {
   UpstreamPacket up;
   Drop why = Drop::kCount;
   ASSERT_EQ(classify_upstream(m, *table_, 0, up, why), Verdict::kFast);
-  ASSERT_TRUE(decap_ipv4(m, up, hop_, table_->state(e.local_session_id), why)) << drop_name(why);
+  ASSERT_TRUE(decap_ipv4(m, up, CoreL2Header(hop_), table_->state(e.local_session_id), why)) << drop_name(why);
   EXPECT_EQ(from_mbuf(m), cat(ethernet(kRouterMac, kOurCoreMac, 0, 0x0800), forwarded(inner)));
   rte_pktmbuf_free(m);
 

@@ -55,7 +55,7 @@ TEST_P(DecapFlags, StripsEverythingAndForwardsInnerIpv4ToTheCorePort) {
     EXPECT_EQ(up.ns, 7u);
   }
   SessionState& st = table_->state(0xb7e1);
-  ASSERT_TRUE(decap_ipv4(pkt.m, up, hop_, st, why));
+  ASSERT_TRUE(decap_ipv4(pkt.m, up, CoreL2Header(hop_), st, why));
 
   const Bytes expected = cat(ethernet(kRouterMac, kOurCoreMac, 0, 0x0800), forwarded(inner));
   EXPECT_EQ(from_mbuf(pkt.m), expected);
@@ -76,7 +76,7 @@ TEST_F(FastPathTest, DecapPutsTheCoreVlanTagOnAndDropsPppPadding) {
   UpstreamPacket up;
   Drop why = Drop::kCount;
   ASSERT_EQ(classify_upstream(pkt.m, *table_, 0, up, why), Verdict::kFast);
-  ASSERT_TRUE(decap_ipv4(pkt.m, up, hop_, table_->state(0xb7e1), why));
+  ASSERT_TRUE(decap_ipv4(pkt.m, up, CoreL2Header(hop_), table_->state(0xb7e1), why));
   EXPECT_EQ(from_mbuf(pkt.m), cat(ethernet(kRouterMac, kOurCoreMac, 42, 0x0800), forwarded(inner)));
 }
 
@@ -329,7 +329,7 @@ TEST_F(FastPathTest, SpoofedInnerSourceIsACountedDrop) {
   UpstreamPacket up;
   Drop why = Drop::kCount;
   ASSERT_EQ(classify_upstream(pkt.m, *table_, 0, up, why), Verdict::kFast);
-  EXPECT_FALSE(decap_ipv4(pkt.m, up, hop_, table_->state(0xb7e1), why));
+  EXPECT_FALSE(decap_ipv4(pkt.m, up, CoreL2Header(hop_), table_->state(0xb7e1), why));
   EXPECT_EQ(why, Drop::kSpoofedSource);
   EXPECT_EQ(from_mbuf(pkt.m), before);
   EXPECT_EQ(table_->state(0xb7e1).rx_packets, 0u);
@@ -344,7 +344,7 @@ TEST_F(FastPathTest, UpstreamTtlOfOneIsDroppedAndMalformedInnerToo) {
     UpstreamPacket up;
     Drop why = Drop::kCount;
     ASSERT_EQ(classify_upstream(pkt.m, *table_, 0, up, why), Verdict::kFast);
-    EXPECT_FALSE(decap_ipv4(pkt.m, up, hop_, table_->state(0xb7e1), why));
+    EXPECT_FALSE(decap_ipv4(pkt.m, up, CoreL2Header(hop_), table_->state(0xb7e1), why));
     EXPECT_STREQ(drop_name(why), drop_name(drop));
   }
 }
@@ -605,7 +605,7 @@ TEST_F(FastPathTest, DecapShapedTakesTheCommonFramesAsDecapIpv4AndRefusesTheRest
       UpstreamPacket up;
       Drop why = Drop::kCount;
       ASSERT_EQ(classify_upstream(general.m, *table_, 0, up, why), Verdict::kFast);
-      ASSERT_TRUE(decap_ipv4(general.m, up, hop, general_state, why));
+      ASSERT_TRUE(decap_ipv4(general.m, up, l2, general_state, why));
       EXPECT_EQ(from_mbuf(quick.m), from_mbuf(general.m));
       EXPECT_EQ(quick.m->l2_len, general.m->l2_len);
       EXPECT_EQ(quick.m->l3_len, general.m->l3_len);

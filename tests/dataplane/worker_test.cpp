@@ -518,7 +518,7 @@ TEST_F(WorkerTest, UpstreamShortcutSendsWhatTheGeneralPathWould) {
       if (v == Verdict::kControl) return control.push_back(f.bytes), true;
       if (v == Verdict::kDrop) return ref.count(why), true;
       if (v == Verdict::kHandoff) return ref.count(Drop::kNotOwner), true;
-      if (!decap_ipv4(m.get(), up, hop, ref_state[up.session->local_session_id], why)) return ref.count(why), true;
+      if (!decap_ipv4(m.get(), up, CoreL2Header(hop), ref_state[up.session->local_session_id], why)) return ref.count(why), true;
       ++ref.decap;
       ref.mss_clamped += mss_clamp_ipv4(rte_pktmbuf_mtod_offset(m.get(), uint8_t*, m->l2_len),
                                         rte_pktmbuf_data_len(m.get()) - m->l2_len, up.session->mss_max);
