@@ -71,13 +71,14 @@ inline uint8_t* copy_template_with_ns(rte_mbuf* m, uint16_t strip, const Session
   return out;
 }
 
-// The outer IPv4 total length and checksum (from the sum of the rest of
-// the header) and the UDP length, in the template's IPv4 header.
-[[gnu::always_inline]] inline void fill_outer_lengths(uint8_t* outer_ip, uint16_t outer_total, uint32_t ip_sum) {
-  const uint16_t sum = ipv4_checksum_from_sum(ip_sum + outer_total);
-  const uint16_t udp_len = static_cast<uint16_t>(outer_total - sizeof(rte_ipv4_hdr));
-  const rte_be16_t total_be = rte_cpu_to_be_16(outer_total), sum_be = rte_cpu_to_be_16(sum),
-                   udp_be = rte_cpu_to_be_16(udp_len);
+// The outer IPv4 total length and checksum (from the folded sum of the
+// rest of the header) and the UDP length, in the template's IPv4 header.
+// The sum and the length are each at most 0xFFFF: one fold is enough.
+[[gnu::always_inline]] inline void fill_outer_lengths(uint8_t* outer_ip, uint16_t outer_total, uint16_t ip_sum) {
+  uint32_t sum = uint32_t{ip_sum} + outer_total;
+  sum = (sum & 0xFFFF) + (sum >> 16);
+  const uint16_t total_be = __builtin_bswap16(outer_total), sum_be = __builtin_bswap16(static_cast<uint16_t>(~sum)),
+                 udp_be = __builtin_bswap16(static_cast<uint16_t>(outer_total - sizeof(rte_ipv4_hdr)));
   std::memcpy(outer_ip + 2, &total_be, 2);
   std::memcpy(outer_ip + 10, &sum_be, 2);
   std::memcpy(outer_ip + sizeof(rte_ipv4_hdr) + 4, &udp_be, 2);
@@ -136,17 +137,8 @@ inline uint8_t* copy_template_with_ns(rte_mbuf* m, uint16_t strip, const Session
   m->data_off = static_cast<uint16_t>(m->data_off + RTE_ETHER_HDR_LEN - len);
   m->data_len = static_cast<uint16_t>(len + ip_len);
   m->pkt_len = m->data_len;
-  // The outer lengths and checksum: the header sum and the total length
-  // are each at most 0xFFFF, so one fold is enough.
   uint8_t* outer_ip = ip - RTE_CACHE_LINE_SIZE + ip_at;
-  const auto outer_total = static_cast<uint16_t>(RTE_CACHE_LINE_SIZE - ip_at + ip_len);
-  uint32_t sum = uint32_t{r.ip_sum} + outer_total;
-  sum = (sum & 0xFFFF) + (sum >> 16);
-  const uint16_t total_be = __builtin_bswap16(outer_total), sum_be = __builtin_bswap16(static_cast<uint16_t>(~sum)),
-                 udp_be = __builtin_bswap16(static_cast<uint16_t>(outer_total - sizeof(rte_ipv4_hdr)));
-  std::memcpy(outer_ip + 2, &total_be, 2);
-  std::memcpy(outer_ip + 10, &sum_be, 2);
-  std::memcpy(outer_ip + sizeof(rte_ipv4_hdr) + 4, &udp_be, 2);
+  fill_outer_lengths(outer_ip, static_cast<uint16_t>(RTE_CACHE_LINE_SIZE - ip_at + ip_len), r.ip_sum);
   if (h.sequenced()) {
     // RFC 2661 5.4: Ns counts data messages of the session, modulo 2^16.
     const uint16_t ns = __builtin_bswap16(state.next_ns++);

@@ -79,7 +79,7 @@ bool build_session(const control::FastPathEntry& e, Session& s, const SessionLim
   ip[9] = IPPROTO_UDP;
   std::memcpy(ip + 12, &s.local_addr, 4);
   std::memcpy(ip + 16, &s.peer_addr, 4);
-  s.ip_sum_without_length = ones_sum(ip, 20);
+  s.ip_sum_without_length = static_cast<uint16_t>(~ipv4_checksum_from_sum(ones_sum(ip, 20)));
   off += 20;
 
   uint8_t* udp = t + off;
@@ -245,9 +245,8 @@ void SessionTable::direct_refresh(uint16_t low) {
     // In the fields encap fills per packet (DirectHead). The sum folded,
     // not inverted: the checksum's complement.
     uint8_t* ip = bytes + direct_line_ip_at(h);
-    const auto sum16 = static_cast<uint16_t>(~ipv4_checksum_from_sum(s->ip_sum_without_length));
     std::memcpy(ip + kDirectMtuFromIp, &s->mtu, 2);
-    std::memcpy(ip + kDirectSumFromIp, &sum16, 2);
+    std::memcpy(ip + kDirectSumFromIp, &s->ip_sum_without_length, 2);
     std::memcpy(ip + kDirectMssFromIp, &s->mss_max, 2);
   } else {
     w[kDirectLineEntry] = entry;

@@ -118,8 +118,9 @@ struct alignas(RTE_CACHE_LINE_SIZE) Session {
   uint8_t ip_offset = 0;   // IPv4 header in the template (14 or 18 with VLAN)
   uint8_t ns_offset = 0;   // Ns in the template, 0 when not sequenced
   // Ones'-complement sum of the template's IPv4 header with total length
-  // and checksum 0 (RFC 1071), so the checksum per packet is one addition.
-  uint32_t ip_sum_without_length = 0;
+  // and checksum 0 (RFC 1071), folded to 16 bits, so the checksum per
+  // packet is one addition and one fold.
+  uint16_t ip_sum_without_length = 0;
   uint16_t peer_tunnel_id = 0;
   uint16_t peer_session_id = 0;
   // dataplane/mtu.hpp: the largest inner IPv4 packet the session carries
