@@ -148,9 +148,12 @@ inline void Worker::send(rte_eth_dev_tx_buffer* buffer, uint16_t port, rte_mbuf*
   sent += rte_eth_tx_buffer(port, config_.tx_queue, buffer, m);
 }
 
-// send() for n packets at once: what fits into the buffer's room, a
-// flush when that fills it, and so on.
-void Worker::send_bulk(rte_eth_dev_tx_buffer* buffer, uint16_t port, rte_mbuf** pkts, uint16_t n, uint64_t& sent) {
+// send() for the n packets a burst's fast path collected, at once: what
+// fits into the buffer's room, a flush when that fills it, and so on.
+// Counts them as forwarded and leaves n at 0.
+void Worker::send_bulk(rte_eth_dev_tx_buffer* buffer, uint16_t port, rte_mbuf** pkts, uint16_t& n, uint64_t& sent,
+                       uint64_t& forwarded) {
+  forwarded += n;
   while (n != 0) {
     const uint16_t k = std::min<uint16_t>(n, static_cast<uint16_t>(buffer->size - buffer->length));
     std::copy_n(pkts, k, buffer->pkts + buffer->length);
@@ -294,9 +297,7 @@ void Worker::finish_upstream(UpstreamBurst& b, bool handed, bool admit) {
         continue;
       }
     }
-    send_bulk(tx_core_, config_.core_port, out, nout, counters_.tx_core);
-    counters_.decap += nout;
-    nout = 0;
+    send_bulk(tx_core_, config_.core_port, out, nout, counters_.tx_core, counters_.decap);
     Drop why = Drop::kCount;
     UpstreamPacket up;
     Verdict verdict = shaped[i] ? classify_shaped(shapes[i], table, config_.id, up, why)
@@ -372,8 +373,7 @@ void Worker::finish_upstream(UpstreamBurst& b, bool handed, bool admit) {
         break;
     }
   }
-  send_bulk(tx_core_, config_.core_port, out, nout, counters_.tx_core);
-  counters_.decap += nout;
+  send_bulk(tx_core_, config_.core_port, out, nout, counters_.tx_core, counters_.decap);
   hand_over(aside.hand, aside.owners, aside.nh, true);
   to_control(aside.control, aside.nc);
   rte_pktmbuf_free_bulk(aside.dropped, aside.nd);
@@ -518,13 +518,10 @@ void Worker::finish_downstream(DownstreamBurst& b, bool handed) {
       }
     }
     // Being rewritten, not ours, or not the common case.
-    send_bulk(tx_access_, config_.access_port, out, nout, counters_.tx_access);
-    counters_.encap += nout;
-    nout = 0;
+    send_bulk(tx_access_, config_.access_port, out, nout, counters_.tx_access, counters_.encap);
     downstream_general(m, handed, aside);
   }
-  send_bulk(tx_access_, config_.access_port, out, nout, counters_.tx_access);
-  counters_.encap += nout;
+  send_bulk(tx_access_, config_.access_port, out, nout, counters_.tx_access, counters_.encap);
   hand_over(aside.hand, aside.owners, aside.nh, false);
   to_control(aside.control, aside.nc);
   rte_pktmbuf_free_bulk(aside.dropped, aside.nd);

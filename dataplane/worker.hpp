@@ -195,7 +195,8 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   void drain_tx();
   void enqueue_to_control(rte_ring* ring, rte_mbuf** pkts, uint16_t n);
   void send(rte_eth_dev_tx_buffer* buffer, uint16_t port, rte_mbuf* m, uint64_t& sent);
-  void send_bulk(rte_eth_dev_tx_buffer* buffer, uint16_t port, rte_mbuf** pkts, uint16_t n, uint64_t& sent);
+  void send_bulk(rte_eth_dev_tx_buffer* buffer, uint16_t port, rte_mbuf** pkts, uint16_t& n, uint64_t& sent,
+                 uint64_t& forwarded);
   void too_big(rte_mbuf* m, const DownstreamPacket& pkt, const Session& s, SessionState& state);
 
   WorkerCounters counters_;
